@@ -1,0 +1,264 @@
+"""Deterministic generator of the course's multimodal sample catalog.
+
+Every item has three hidden traits: a *genre* that its text mostly tells, a visual *style* that
+its cover image mostly tells, and a *mood* that its audio preview mostly tells, with a little
+overlap (traits are correlated, and the text sometimes names a colour or a mood) and noise.
+Users belong to groups that weigh the three traits differently (``lexicon.USER_GROUPS``), so
+each modality alone helps, fusing them helps more, and the best fusion weights differ by group.
+
+Files written under ``out_dir`` (see ``data_samples/README.md`` for the data card):
+
+- ``items.csv``: item_id, title, description, category, image, audio (paths relative to out_dir)
+- ``users.csv``: user_id, joined, country
+- ``interactions.csv``: user_id, item_id, rating, timestamp (unix seconds)
+- ``images/<item_id>.png``, ``audio/<item_id>.wav``
+- ``traits.csv`` (item_id, genre, style, mood) and ``user_groups.csv`` (user_id, group): the
+  hidden ground truth, for probes and teaching only; no model may read them.
+
+Some records are dirty on purpose (see ``DirtSpec``) and some items are cold (no interactions).
+The same seed gives byte-identical CSVs and identical pixels and samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .lexicon import (ADJECTIVES, COUNTRIES, FILLER, FORMATS, GENRE_WORDS, GENRES, MOOD_WORDS, MOODS,
+                      STYLE_WORDS, STYLES, USER_GROUPS)
+from .media import SAMPLE_RATE, draw_cover, resample_linear, synth_clip, write_png, write_wav
+
+T0 = 1_672_531_200  # 2023-01-01 00:00:00 UTC
+T_SPAN = 540 * 86_400  # interactions fall within about 18 months
+
+
+@dataclasses.dataclass(frozen=True)
+class DirtSpec:
+    """How many dirty records of each kind to plant (the cleaning lesson)."""
+
+    missing_image_frac: float = 0.03
+    missing_audio_frac: float = 0.03
+    dangling_image_paths: int = 2  # listed in items.csv, file absent
+    corrupt_images: int = 2
+    grayscale_images: int = 3
+    rgba_images: int = 3
+    corrupt_audio: int = 1
+    silent_audio: int = 2
+    off_rate_audio: int = 4  # written at 16 kHz instead of 8 kHz
+    empty_text_items: int = 3  # title and description both empty
+    empty_description_items: int = 5
+    duplicate_item_rows: int = 2
+    duplicate_interactions: int = 120
+    unknown_item_interactions: int = 12
+    unknown_user_interactions: int = 6
+    bad_timestamps: int = 9
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogConfig:
+    """Size and randomness of a generated catalog. The defaults make ``data_samples/``."""
+
+    n_items: int = 600
+    n_users: int = 700
+    mean_interactions: float = 38.0
+    min_interactions: int = 8
+    cold_frac: float = 0.05
+    seed: int = 2024
+    trait_overlap: float = 0.3  # chance that style (and, half as often, mood) follows the genre
+    preference_strength: float = 4.0
+    popularity_strength: float = 0.6
+    dirt: DirtSpec | None = dataclasses.field(default_factory=DirtSpec)
+
+
+def _item_traits(cfg: CatalogConfig, rng: np.random.Generator) -> pd.DataFrame:
+    genre = rng.integers(0, len(GENRES), cfg.n_items)
+    style = np.where(rng.random(cfg.n_items) < cfg.trait_overlap, genre % len(STYLES),
+                     rng.integers(0, len(STYLES), cfg.n_items))
+    mood = np.where(rng.random(cfg.n_items) < cfg.trait_overlap / 2, genre % len(MOODS),
+                    rng.integers(0, len(MOODS), cfg.n_items))
+    return pd.DataFrame({"item_id": [f"i{k:05d}" for k in range(cfg.n_items)],
+                         "genre": [GENRES[g] for g in genre], "style": [STYLES[s] for s in style],
+                         "mood": [MOODS[m] for m in mood]})
+
+
+def _item_text(genre: str, style: str, mood: str, rng: np.random.Generator) -> tuple[str, str]:
+    words = GENRE_WORDS[genre]
+    title = f"The {rng.choice(ADJECTIVES).title()} {rng.choice(words).title()}"
+    if rng.random() < 0.3:
+        title += f" {rng.choice(FILLER).title()}"
+    picked = list(rng.choice(words, size=3, replace=False))
+    other = GENRE_WORDS[rng.choice([g for g in GENRES if g != genre])]
+    picked.append(str(rng.choice(other)))  # noise: one word from another genre
+    rng.shuffle(picked)
+    desc = (f"A {rng.choice(ADJECTIVES)} {rng.choice(FILLER)} of {picked[0]} and {picked[1]}, "
+            f"where {picked[2]} meets {picked[3]}.")
+    extras = []
+    if rng.random() < 0.25:
+        extras.append(f"Cover in {STYLE_WORDS[style]} tones.")
+    if rng.random() < 0.25:
+        extras.append(f"A {MOOD_WORDS[mood]} sound.")
+    if extras:
+        desc += " " + " ".join(extras)
+    return title, desc
+
+
+def _users(cfg: CatalogConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    groups = list(USER_GROUPS)
+    group = rng.integers(0, len(groups), cfg.n_users)
+    ids = [f"u{k:05d}" for k in range(cfg.n_users)]
+    joined = pd.to_datetime(T0 + rng.integers(-400, 0, cfg.n_users) * 86_400, unit="s").strftime("%Y-%m-%d")
+    users = pd.DataFrame({"user_id": ids, "joined": joined,
+                          "country": [COUNTRIES[c] for c in rng.integers(0, len(COUNTRIES), cfg.n_users)]})
+    user_groups = pd.DataFrame({"user_id": ids, "group": [groups[g] for g in group]})
+    return users, user_groups
+
+
+def _favourites(n_users: int, n_values: int, rng: np.random.Generator) -> np.ndarray:
+    """A ``(n_users, n_values)`` 0/1 matrix: each user likes one or two values of a trait."""
+    fav = np.zeros((n_users, n_values))
+    for u in range(n_users):
+        fav[u, rng.choice(n_values, size=1 + int(rng.random() < 0.5), replace=False)] = 1.0
+    return fav
+
+
+def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.DataFrame,
+                  rng: np.random.Generator) -> pd.DataFrame:
+    n_items, n_users = cfg.n_items, cfg.n_users
+    codes = [pd.Categorical(traits[t], categories=vals).codes
+             for t, vals in (("genre", GENRES), ("style", STYLES), ("mood", MOODS))]
+    favs = [_favourites(n_users, len(vals), rng) for vals in (GENRES, STYLES, MOODS)]
+    weights = np.array([USER_GROUPS[g] for g in user_groups["group"]])  # (n_users, 3)
+    popularity = rng.pareto(1.5, n_items) + 1.0
+    cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
+    counts = np.maximum(cfg.min_interactions,
+                        rng.lognormal(np.log(cfg.mean_interactions) - 0.32, 0.8, n_users)).astype(int)
+    counts = np.minimum(counts, n_items // 3)
+    rows: list[tuple[int, int, int, int]] = []
+    batch = 512
+    for start in tqdm(range(0, n_users, batch), desc="sampling interactions", disable=n_users < 5000):
+        users = np.arange(start, min(n_users, start + batch))
+        match = sum(weights[users, m:m + 1] * favs[m][users][:, codes[m]] for m in range(3))
+        utility = cfg.preference_strength * match + cfg.popularity_strength * np.log(popularity)[None, :]
+        utility[:, cold] = -np.inf
+        noisy = utility + rng.gumbel(size=utility.shape)
+        for row, u in enumerate(users):
+            chosen = np.argpartition(-noisy[row], counts[u])[:counts[u]]
+            # order the history so that items of one genre tend to follow each other (a sequence signal)
+            order = np.argsort(codes[0][chosen] + rng.uniform(0, 2.5, len(chosen)))
+            gaps = rng.exponential(3 * 86_400, len(chosen)).cumsum()
+            begin = T0 + rng.integers(0, T_SPAN // 3)
+            times = (begin + gaps / max(1.0, gaps[-1] / (T_SPAN * 0.6))).astype(np.int64)
+            ratings = np.clip(np.round(2 + 3 * match[row, chosen[order]] + rng.normal(0, 0.7, len(chosen))), 1, 5)
+            rows.extend(zip([u] * len(chosen), chosen[order], ratings.astype(int), times))
+    inter = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+    return pd.DataFrame({"user_id": [f"u{u:05d}" for u in inter["user"]],
+                         "item_id": [f"i{i:05d}" for i in inter["item"]],
+                         "rating": inter["rating"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+
+
+def _plant_interaction_dirt(inter: pd.DataFrame, dirt: DirtSpec, rng: np.random.Generator) -> pd.DataFrame:
+    dup = inter.iloc[rng.choice(len(inter), dirt.duplicate_interactions, replace=False)]
+    some = inter.iloc[rng.choice(len(inter), dirt.unknown_item_interactions, replace=False)].copy()
+    some["item_id"] = [f"i9{k:04d}" for k in range(len(some))]
+    who = inter.iloc[rng.choice(len(inter), dirt.unknown_user_interactions, replace=False)].copy()
+    who["user_id"] = [f"u9{k:04d}" for k in range(len(who))]
+    bad = inter.iloc[rng.choice(len(inter), dirt.bad_timestamps, replace=False)].copy()
+    bad["timestamp"] = np.resize(np.array([-1, 0, 4_102_444_800 + 86_400], dtype=np.int64), len(bad))
+    out = pd.concat([inter, dup, some, who, bad], ignore_index=True)
+    return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
+
+
+def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), *, overwrite: bool = False,
+                     progress: bool = True) -> dict[str, int]:
+    """Write a catalog to ``out_dir`` and return counts of what was written.
+
+    Refuses to write into a non-empty folder unless ``overwrite`` (then it replaces the catalog's
+    own files and folders only).
+    """
+    out = Path(out_dir)
+    names = ("items.csv", "users.csv", "interactions.csv", "traits.csv", "user_groups.csv", "images", "audio")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{out} is not empty; pass overwrite=True (CLI: --overwrite) to replace it")
+        for name in names:
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(cfg.seed)
+    dirt = cfg.dirt
+    traits = _item_traits(cfg, rng)
+    users, user_groups = _users(cfg, rng)
+    inter = _interactions(cfg, traits, user_groups, rng)
+
+    n = cfg.n_items
+    texts = [_item_text(g, s, m, rng) for g, s, m in zip(traits["genre"], traits["style"], traits["mood"])]
+    items = pd.DataFrame({"item_id": traits["item_id"], "title": [t for t, _ in texts],
+                          "description": [d for _, d in texts],
+                          "category": [FORMATS[k] for k in rng.integers(0, len(FORMATS), n)],
+                          "image": [f"images/{i}.png" for i in traits["item_id"]],
+                          "audio": [f"audio/{i}.wav" for i in traits["item_id"]]})
+
+    # Decide which media are dirty before drawing, so each item is drawn exactly once.
+    picks = rng.permutation(n)
+    take = iter(picks)
+    def pick(k: int) -> list[int]:
+        return [next(take) for _ in range(k)]
+    d = dirt or DirtSpec(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    no_image = pick(int(round(d.missing_image_frac * n)))
+    no_audio = pick(int(round(d.missing_audio_frac * n)))
+    dangling, corrupt_img = pick(d.dangling_image_paths), pick(d.corrupt_images)
+    gray, rgba = pick(d.grayscale_images), pick(d.rgba_images)
+    corrupt_wav, silent, off_rate = pick(d.corrupt_audio), pick(d.silent_audio), pick(d.off_rate_audio)
+    empty_text, empty_desc = pick(d.empty_text_items), pick(d.empty_description_items)
+
+    media_rng = [np.random.default_rng([cfg.seed, k]) for k in range(n)]  # per item: order-independent
+    for k in tqdm(range(n), desc="drawing covers and previews", disable=not progress):
+        item_id = items.at[k, "item_id"]
+        if k not in no_image and k not in dangling:
+            pixels = draw_cover(traits.at[k, "style"], media_rng[k])
+            if k in gray:
+                pixels = (pixels @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)
+            elif k in rgba:
+                alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
+                alpha[:8] = 0  # a transparent band at the top
+                pixels = np.concatenate([pixels, alpha], axis=2)
+            write_png(out / "images" / f"{item_id}.png", pixels)
+            if k in corrupt_img:
+                raw = (out / "images" / f"{item_id}.png").read_bytes()
+                (out / "images" / f"{item_id}.png").write_bytes(raw[: len(raw) // 3])
+        if k not in no_audio:
+            clip = synth_clip(traits.at[k, "mood"], media_rng[k])
+            path = out / "audio" / f"{item_id}.wav"
+            if k in silent:
+                write_wav(path, np.zeros_like(clip), SAMPLE_RATE)
+            elif k in off_rate:
+                write_wav(path, resample_linear(clip, SAMPLE_RATE, 2 * SAMPLE_RATE), 2 * SAMPLE_RATE)
+            elif k in corrupt_wav:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(64))
+            else:
+                write_wav(path, clip, SAMPLE_RATE)
+    items.loc[no_image, "image"] = ""
+    items.loc[no_audio, "audio"] = ""
+    items.loc[empty_text, ["title", "description"]] = ""
+    items.loc[empty_desc, "description"] = ""
+    if dirt is not None:
+        items = pd.concat([items, items.iloc[pick(d.duplicate_item_rows)]], ignore_index=True)
+        inter = _plant_interaction_dirt(inter, dirt, rng)
+
+    items.to_csv(out / "items.csv", index=False)
+    users.to_csv(out / "users.csv", index=False)
+    inter.to_csv(out / "interactions.csv", index=False)
+    traits.to_csv(out / "traits.csv", index=False)
+    user_groups.to_csv(out / "user_groups.csv", index=False)
+    return {"items": len(items), "users": len(users), "interactions": len(inter),
+            "images": sum(1 for _ in (out / "images").glob("*.png")),
+            "audio": sum(1 for _ in (out / "audio").glob("*.wav"))}

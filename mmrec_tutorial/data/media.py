@@ -1,0 +1,179 @@
+"""Synthesis of cover images and audio previews from latent traits, and their file formats.
+
+Images are small RGB PNGs drawn from a style recipe (pattern + palette) with per-item jitter.
+Audio previews are mono 16-bit PCM WAV arpeggios whose tempo, chord (major/minor/...) and
+waveform (timbre) come from a mood recipe, with noise. Reading helpers live here too, so
+the rest of the package never touches raw bytes.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .lexicon import MOOD_RECIPES, STYLE_RECIPES
+
+IMAGE_SIZE = 64
+SAMPLE_RATE = 8000
+CLIP_SECONDS = 1.0
+
+
+def _jitter_colour(rgb: tuple[float, float, float], rng: np.random.Generator) -> np.ndarray:
+    h, s, v = colorsys.rgb_to_hsv(*rgb)
+    h = (h + rng.normal(0, 0.03)) % 1.0
+    s = float(np.clip(s + rng.normal(0, 0.06), 0, 1))
+    v = float(np.clip(v + rng.normal(0, 0.06), 0, 1))
+    return np.array(colorsys.hsv_to_rgb(h, s, v))
+
+
+def draw_cover(style: str, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Draw one cover image for ``style``; returns uint8 RGB of shape ``(size, size, 3)``."""
+    pattern, palette = STYLE_RECIPES[style]
+    colours = [_jitter_colour(c, rng) for c in palette]
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    freq = rng.uniform(3.0, 6.0)
+    phase = rng.uniform(0, 2 * np.pi)
+    if pattern == "stripes":
+        field = np.sin(2 * np.pi * freq * y + phase)
+    elif pattern == "waves":
+        field = np.sin(2 * np.pi * freq * y + 2.5 * np.sin(2 * np.pi * 1.5 * x + phase))
+    elif pattern == "dots":
+        field = np.cos(2 * np.pi * freq * x + phase) * np.cos(2 * np.pi * freq * y + phase)
+    elif pattern == "grid":
+        gx = np.abs(np.sin(np.pi * freq * x + phase)) < 0.25
+        gy = np.abs(np.sin(np.pi * freq * y + phase)) < 0.25
+        field = np.where(gx | gy, 1.0, -1.0) * np.where(gx & gy, 0.0, 1.0)
+    elif pattern == "rings":
+        cx, cy = rng.uniform(0.3, 0.7, size=2)
+        field = np.sin(2 * np.pi * freq * np.hypot(x - cx, y - cy) * 1.5 + phase)
+    elif pattern == "diagonal":
+        field = np.sin(2 * np.pi * freq * (x + y) + phase)
+    else:  # pragma: no cover - recipes are fixed
+        raise ValueError(f"unknown pattern {pattern!r}")
+    # field in [-1, 1] picks between the first two colours; the third is an accent band.
+    t = (field + 1) / 2
+    img = colours[0][None, None, :] * (1 - t[..., None]) + colours[1][None, None, :] * t[..., None]
+    img = np.where((np.abs(field) < 0.12)[..., None], colours[2][None, None, :], img)
+    if rng.random() < 0.5:  # a "badge": a plain shape of a random colour, as covers have titles
+        r = rng.uniform(0.08, 0.18)
+        bx, by = rng.uniform(r, 1 - r, size=2)
+        badge = rng.uniform(0, 1, size=3)
+        img = np.where((np.hypot(x - bx, y - by) < r)[..., None], badge[None, None, :], img)
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def _waveform(kind: str, phase: np.ndarray, f0: float, sample_rate: int) -> np.ndarray:
+    """Band-limited waveform of the given kind from a phase array (radians)."""
+    if kind in ("sine", "vibrato"):
+        return np.sin(phase)
+    harmonics = range(1, int((sample_rate / 2 * 0.95) // f0) + 1)
+    out = np.zeros_like(phase)
+    for k in harmonics:
+        if kind == "square" and k % 2 == 0:
+            continue
+        out += np.sin(k * phase) / k
+    return out / (1.2 if kind == "square" else 1.8)
+
+
+def synth_clip(mood: str, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE,
+               seconds: float = CLIP_SECONDS) -> np.ndarray:
+    """Synthesise one audio preview for ``mood``; returns float32 samples in [-1, 1], shape ``(n,)``."""
+    bpm, chord, kind, (lo, hi) = MOOD_RECIPES[mood]
+    bpm *= rng.uniform(0.9, 1.1)
+    root = int(rng.integers(lo, hi + 1))
+    n = int(round(sample_rate * seconds))
+    t = np.arange(n) / sample_rate
+    beat = 60.0 / bpm
+    out = np.zeros(n)
+    start, step = rng.uniform(0, beat / 2), 0
+    while start < seconds:
+        note = root + chord[step % len(chord)]
+        f0 = 440.0 * 2 ** ((note - 69) / 12)
+        seg = (t >= start) & (t < start + beat)
+        tt = t[seg] - start
+        phase = 2 * np.pi * f0 * tt
+        if kind == "vibrato":
+            phase += 0.8 * np.sin(2 * np.pi * 5.5 * tt)
+        env = np.minimum(tt / 0.01, 1.0) * np.exp(-tt / (0.45 * beat))
+        out[seg] += _waveform(kind, phase, f0, sample_rate) * env
+        start += beat
+        step += 1
+    out += rng.normal(0, rng.uniform(0.01, 0.05), size=n)
+    return (out / max(1e-6, np.abs(out).max()) * rng.uniform(0.5, 0.9)).astype(np.float32)
+
+
+def resample_linear(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Resample by linear interpolation (used only to *write* off-rate files for the lesson)."""
+    n_out = int(round(len(samples) * target_rate / source_rate))
+    return np.interp(np.arange(n_out) * source_rate / target_rate, np.arange(len(samples)),
+                     samples).astype(np.float32)
+
+
+def write_png(path: Path, pixels: np.ndarray) -> None:
+    """Write a uint8 array ``(h, w)``, ``(h, w, 3)`` or ``(h, w, 4)`` as PNG (deterministic bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, format="PNG", optimize=False, compress_level=9)
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write float samples in [-1, 1], shape ``(n,)``, as mono 16-bit PCM WAV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pcm = (np.clip(samples, -1, 1) * 32767).round().astype("<i2")
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(sample_rate)
+        f.writeframes(pcm.tobytes())
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a PCM WAV file into float32 mono samples in [-1, 1], shape ``(n,)``, and its rate.
+
+    Raises ``ValueError`` naming the file when it is not a readable PCM WAV.
+    """
+    try:
+        with wave.open(str(path), "rb") as f:
+            channels, width, rate, frames = f.getnchannels(), f.getsampwidth(), f.getframerate(), f.getnframes()
+            raw = f.readframes(frames)
+    except (wave.Error, EOFError, OSError) as exc:
+        raise ValueError(f"{path}: not a readable PCM WAV file ({exc})") from exc
+    dtype = {1: np.uint8, 2: "<i2", 4: "<i4"}.get(width)
+    if dtype is None:
+        raise ValueError(f"{path}: unsupported sample width of {width} bytes")
+    data = np.frombuffer(raw, dtype=dtype).astype(np.float32)
+    if width == 1:
+        data = (data - 128.0) / 128.0
+    else:
+        data /= float(2 ** (8 * width - 1))
+    if channels > 1:
+        data = data.reshape(-1, channels).mean(axis=1)
+    return data, rate
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as uint8 RGB ``(h, w, 3)``; grayscale and RGBA are converted.
+
+    Raises ``ValueError`` naming the file when it cannot be decoded.
+    """
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode == "RGBA":  # composite on white rather than dropping alpha blindly
+                background = Image.new("RGB", img.size, (255, 255, 255))
+                background.paste(img, mask=img.getchannel("A"))
+                img = background
+            return np.asarray(img.convert("RGB"))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable image ({exc})") from exc
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """PNG-encode ``pixels`` in memory (for tests and notebooks)."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()

@@ -1,0 +1,26 @@
+"""Where the course's files live: the sample catalog and the cache folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def sample_data_dir() -> Path:
+    """The sample catalog folder: ``$MMREC_DATA_DIR`` if set, else the repository's ``data_samples/``.
+
+    Raises ``FileNotFoundError`` with what to do when neither exists (e.g. a pip install without
+    the repository).
+    """
+    env = os.environ.get("MMREC_DATA_DIR")
+    candidates = [Path(env)] if env else [REPO_DIR / "data_samples", Path.cwd() / "data_samples",
+                                          Path.cwd().parent / "data_samples"]
+    for path in candidates:
+        if (path / "items.csv").exists():
+            return path
+    raise FileNotFoundError(
+        "sample catalog not found (looked in " + ", ".join(str(p) for p in candidates) + "). "
+        "Run `mmrec-tutorial generate-data --out data_samples` or set MMREC_DATA_DIR.")

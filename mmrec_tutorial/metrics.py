@@ -1,0 +1,169 @@
+"""Ranking metrics by full ranking over all items, vectorised in torch, batched over users.
+
+Protocol (MMRec's, DESIGN.md §3): for every user with at least one test item, score *all*
+items, set the items to exclude (the user's training items) to -inf, rank, and compare the
+top K with the user's test items. Ties are broken by item index (lower first), so results are
+deterministic. Per user, with T the test items and hits_K = |top-K ∩ T|:
+
+- Recall@K = hits_K / |T|
+- Precision@K = hits_K / K
+- HitRate@K = 1 if hits_K > 0
+- NDCG@K = DCG / IDCG, DCG = Σ_{r ≤ K, item_r ∈ T} 1 / log2(r + 1), IDCG the same for a perfect list of min(|T|, K) hits
+- MRR = 1 / rank of the first test item in the full ranking
+- AUC = P(score of a test item > score of a non-test candidate), ties counted one half
+
+and catalog coverage@K = fraction of all items that appear in some user's top K. Means are
+over users with test items.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data.splits import UserItemSets
+
+ScoreFn = Callable[[torch.Tensor], torch.Tensor]
+PROTOCOL = ("full ranking over all items, the user's training items masked; per-user means over "
+            "users with test items; binary relevance")
+
+
+@dataclasses.dataclass
+class RankingResult:
+    """Per-user metrics (``per_user[name]`` is ``(n_eval_users,)``) and their means."""
+
+    users: torch.Tensor
+    per_user: dict[str, torch.Tensor]
+    coverage: dict[int, float]
+    ks: tuple[int, ...]
+
+    def mean(self) -> dict[str, float]:
+        out = {name: float(values.mean()) if len(values) else float("nan") for name, values in self.per_user.items()}
+        out.update({f"coverage@{k}": v for k, v in self.coverage.items()})
+        return out
+
+    def bootstrap_ci(self, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, tuple[float, float]]:
+        """Percentile bootstrap interval over users for every per-user metric."""
+        gen = torch.Generator().manual_seed(seed)
+        n = len(self.users)
+        idx = torch.randint(0, n, (n_boot, n), generator=gen)
+        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        out = {}
+        for name, values in self.per_user.items():
+            means = values.double()[idx].mean(dim=1)
+            out[name] = (float(torch.quantile(means, lo)), float(torch.quantile(means, hi)))
+        return out
+
+    def table(self) -> pd.Series:
+        return pd.Series(self.mean())
+
+
+def _rank_positions(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Order ``(b, n)`` best first (ties by lower index) and each item's 0-based position ``(b, n)``."""
+    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
+    positions = torch.empty_like(order)
+    positions.scatter_(1, order, torch.arange(scores.shape[1], device=scores.device).expand_as(order))
+    return order, positions
+
+
+def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch.Tensor,
+                    ks: Sequence[int] = (10, 20)) -> tuple[dict[str, torch.Tensor], dict[int, torch.Tensor]]:
+    """Metrics for one batch of users.
+
+    ``scores`` ``(b, n_items)`` float; ``relevant`` and ``exclude`` ``(b, n_items)`` bool (an item
+    must not be both). Returns per-user metrics ``{name: (b,)}`` and, per K, the ``(b, K')``
+    top-K item indices (K' = min(K, n_items)).
+    """
+    if torch.isnan(scores).any():
+        raise ValueError("scores contain NaN; check the model (diverged training?)")
+    if (relevant & exclude).any():
+        raise ValueError("an item is both relevant and excluded; test and training items overlap")
+    b, n_items = scores.shape
+    scores = scores.float().masked_fill(exclude, float("-inf"))
+    order, positions = _rank_positions(scores)
+    n_rel = relevant.sum(dim=1).float()
+    hits_sorted = torch.gather(relevant, 1, order).float()
+    discounts = 1.0 / torch.log2(torch.arange(2, n_items + 2, device=scores.device, dtype=torch.float32))
+    out: dict[str, torch.Tensor] = {}
+    top: dict[int, torch.Tensor] = {}
+    for k in ks:
+        kk = min(k, n_items)
+        hits = hits_sorted[:, :kk].sum(dim=1)
+        out[f"recall@{k}"] = hits / n_rel.clamp(min=1)
+        out[f"precision@{k}"] = hits / k
+        out[f"hit@{k}"] = (hits > 0).float()
+        dcg = (hits_sorted[:, :kk] * discounts[:kk]).sum(dim=1)
+        ideal = torch.cumsum(discounts[:kk], 0)[(n_rel.clamp(min=1, max=kk) - 1).long()]
+        out[f"ndcg@{k}"] = dcg / ideal
+        top[k] = order[:, :kk]
+    first = positions.masked_fill(~relevant, n_items).min(dim=1).values
+    out["mrr"] = 1.0 / (first.float() + 1)
+    # AUC via Mann-Whitney over candidates (non-excluded items); excluded items sit at -inf.
+    sorted_scores = torch.gather(scores, 1, order).flip(1).contiguous()  # ascending
+    less = torch.searchsorted(sorted_scores, scores.contiguous(), side="left").float()
+    equal = torch.searchsorted(sorted_scores, scores.contiguous(), side="right").float() - less
+    n_excl = exclude.sum(dim=1, keepdim=True).float()
+    below = (less - n_excl + 0.5 * (equal - 1)).masked_fill(~relevant, 0).sum(dim=1)
+    n_neg = (n_items - n_excl.squeeze(1) - n_rel)
+    auc = (below - n_rel * (n_rel - 1) / 2) / (n_rel * n_neg).clamp(min=1)
+    out["auc"] = auc
+    return out, top
+
+
+def evaluate_full_ranking(score_fn: ScoreFn, test: UserItemSets, exclude: UserItemSets | None,
+                          ks: Sequence[int] = (10, 20), batch_size: int | None = None,
+                          device: torch.device | str = "cpu", users: torch.Tensor | None = None) -> RankingResult:
+    """Rank all items for every user with test items and compute the metrics.
+
+    ``score_fn(users)`` takes a ``(b,)`` long tensor of user indices (on ``device``) and returns
+    ``(b, n_items)`` scores. ``exclude`` (normally the training sets) is masked out. Memory is
+    bounded by ``batch_size * n_items`` (default: about 16M scores per batch).
+    """
+    device = torch.device(device)
+    eval_users = test.users_with_items() if users is None else users[test.counts()[users] > 0]
+    batch_size = batch_size or max(1, min(4096, (1 << 24) // max(1, test.n_items)))
+    parts: dict[str, list[torch.Tensor]] = {}
+    seen = {k: torch.zeros(test.n_items, dtype=torch.bool, device=device) for k in ks}
+    with torch.no_grad():
+        for start in range(0, len(eval_users), batch_size):
+            batch = eval_users[start:start + batch_size]
+            scores = score_fn(batch.to(device))
+            if scores.shape != (len(batch), test.n_items):
+                raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected {(len(batch), test.n_items)}")
+            relevant = test.dense(batch, device)
+            excl = exclude.dense(batch, device) if exclude is not None else torch.zeros_like(relevant)
+            metrics, top = evaluate_scores(scores, relevant, excl, ks)
+            for name, values in metrics.items():
+                parts.setdefault(name, []).append(values.cpu())
+            for k in ks:
+                seen[k][top[k].flatten()] = True
+    per_user = {name: torch.cat(values) for name, values in parts.items()}
+    coverage = {k: float(seen[k].float().mean()) for k in ks}
+    return RankingResult(users=eval_users, per_user=per_user, coverage=coverage, ks=tuple(ks))
+
+
+def metrics_frame(results: dict[str, RankingResult], metrics: Sequence[str] = ("recall@20", "ndcg@20")) -> pd.DataFrame:
+    """One row per model name, one column per metric (means)."""
+    return pd.DataFrame({name: {m: r.mean()[m] for m in metrics} for name, r in results.items()}).T
+
+
+def reference_metrics(scores: np.ndarray, relevant: set[int], exclude: set[int], k: int) -> dict[str, float]:
+    """A slow, obvious implementation for one user (used by the tests to check the fast one)."""
+    n = len(scores)
+    candidates = [i for i in range(n) if i not in exclude]
+    ranked = sorted(candidates, key=lambda i: (-scores[i], i)) + sorted(exclude)
+    top = ranked[:k]
+    hits = [1.0 if i in relevant else 0.0 for i in top]
+    dcg = sum(h / np.log2(r + 2) for r, h in enumerate(hits))
+    idcg = sum(1 / np.log2(r + 2) for r in range(min(len(relevant), k)))
+    first = next(r for r, i in enumerate(ranked) if i in relevant)
+    negatives = [j for j in candidates if j not in relevant]
+    pairs = [(1.0 if scores[p] > scores[q] else 0.5 if scores[p] == scores[q] else 0.0)
+             for p in relevant for q in negatives]
+    return {f"recall@{k}": sum(hits) / len(relevant), f"precision@{k}": sum(hits) / k,
+            f"hit@{k}": float(sum(hits) > 0), f"ndcg@{k}": dcg / idcg, "mrr": 1 / (first + 1),
+            "auc": float(np.mean(pairs)) if pairs else 0.0}

@@ -1,0 +1,77 @@
+"""Executing the course notebooks headless with papermill, and summarising the runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+from .data.paths import REPO_DIR
+from .report import read_records
+
+NOTEBOOK_DIR = REPO_DIR / "notebooks"
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    """How one notebook run went."""
+
+    notebook: str
+    status: str  # "ok" or "failed: <error>"
+    seconds: float
+    records: dict
+
+
+def list_notebooks(directory: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The course notebooks in order (numbered file names ``NN_*.ipynb``)."""
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quick: bool = True,
+                  parameters: dict | None = None, inplace: bool = False, timeout: int = 1800) -> list[NotebookRun]:
+    """Execute each notebook with papermill (working directory ``notebooks/``) and collect a summary.
+
+    ``QUICK`` and any ``parameters`` are injected into the notebook's ``parameters`` cell.
+    With ``inplace`` the executed notebook replaces the source (how the committed outputs are made).
+    """
+    import papermill as pm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    env_quick = os.environ.get("MMREC_QUICK")
+    os.environ["MMREC_QUICK"] = "1" if quick else "0"
+    try:
+        for path in notebooks or list_notebooks():
+            target = path if inplace else out / path.name
+            start = time.perf_counter()
+            try:
+                pm.execute_notebook(str(path), str(target), parameters={"QUICK": quick, **(parameters or {})},
+                                    cwd=str(path.parent), kernel_name="python3", progress_bar=False,
+                                    execution_timeout=timeout)
+                status = "ok"
+            except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+                status = f"failed: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            seconds = time.perf_counter() - start
+            records = read_records(target) if target.exists() else {}
+            runs.append(NotebookRun(path.name, status, seconds, records))
+    finally:
+        if env_quick is None:
+            os.environ.pop("MMREC_QUICK", None)
+        else:
+            os.environ["MMREC_QUICK"] = env_quick
+    return runs
+
+
+def format_summary(runs: list[NotebookRun]) -> str:
+    """A plain-text table: notebook, status, seconds, key metrics."""
+    width = max([len(r.notebook) for r in runs] + [8])
+    lines = [f"{'notebook':<{width}}  {'status':<6}  {'seconds':>7}  key results", "-" * (width + 40)]
+    for r in runs:
+        keys = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.records.items())
+        status = "ok" if r.status == "ok" else "FAILED"
+        lines.append(f"{r.notebook:<{width}}  {status:<6}  {r.seconds:7.1f}  {keys}")
+        if r.status != "ok":
+            lines.append(f"{'':<{width}}  {r.status}")
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Set up and run the course, or its tests, with nothing but Python 3.10+ and pip.
+
+    python3 tasks.py tutorial   # make .venv, install, execute every notebook, print a summary
+    python3 tasks.py test       # make .venv, install with test extras, run the whole test suite
+    python3 tasks.py lab        # make .venv and open JupyterLab on notebooks/
+
+The virtual environment lives in ./.venv and is refreshed when pyproject.toml changes.
+Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k metrics`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def sh(*cmd: str | Path, env: dict | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the package with ``extras`` unless already done for this pyproject."""
+    stamp = VENV / f".installed-{extras}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and PY.exists():
+        return
+    start = time.perf_counter()
+    if not PY.exists():
+        sh(sys.executable, "-m", "venv", VENV)
+    sh(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    sh(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+    stamp.write_text(digest)
+    print(f"environment ready in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def tutorial(args: list[str]) -> None:
+    ensure_venv("lab")
+    sh(BIN / "mmrec-tutorial", "run", "--out", "build/tutorial", *args)
+    print("\nTo explore interactively: python3 tasks.py lab")
+
+
+def lab(args: list[str]) -> None:
+    ensure_venv("lab")
+    sh(BIN / "jupyter", "lab", "notebooks", *args)
+
+
+def test(args: list[str]) -> None:
+    ensure_venv("dev")
+    env = dict(os.environ, MMREC_QUICK="1", PYTHONHASHSEED="0")
+    browser = ROOT / "scripts" / "ensure_chromium.sh"
+    if browser.exists() and shutil.which("bash") and os.environ.get("MMREC_SKIP_BROWSER") != "1":
+        # Installs Debian's Chromium when missing (root + apt-get), so the browser tests can run.
+        subprocess.run(["bash", str(browser)], cwd=ROOT, check=False)
+        if Path("/usr/bin/chromium").exists():
+            env["MMREC_REQUIRE_BROWSER"] = "1"
+    sh(PY, "-m", "pytest", "tests", "--nbval-lax", "--nbval-current-env",
+       "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "notebooks", *args, env=env)
+
+
+def main() -> None:
+    commands = {"tutorial": tutorial, "test": test, "lab": lab}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        raise SystemExit(2)
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(exc.returncode) from None
+
+
+if __name__ == "__main__":
+    main()
