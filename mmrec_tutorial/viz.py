@@ -1,0 +1,111 @@
+"""Matplotlib figures the notebooks share: item galleries, audio plots, data statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .data.catalog import Catalog
+from .data.media import read_image, read_wav
+
+
+def _thumbnail(catalog: Catalog, item_idx: int) -> np.ndarray | None:
+    path = catalog.media_path(catalog.items.at[item_idx, "image"])
+    if path is None:
+        return None
+    try:
+        return read_image(path)
+    except ValueError:
+        return None
+
+
+def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] | None = None,
+               marks: Sequence[bool] | None = None, ncols: int = 8, size: float = 1.6, ax_title: str | None = None):
+    """A gallery of item covers with their titles; ``marks[k]`` draws a green frame (e.g. a hit)."""
+    n = len(item_idx)
+    nrows = max(1, int(np.ceil(n / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.25), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, idx in enumerate(item_idx):
+        ax = axes.flat[k]
+        img = _thumbnail(catalog, int(idx))
+        if img is None:
+            ax.text(0.5, 0.5, "no image", ha="center", va="center", fontsize=8, color="gray")
+            ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+        else:
+            ax.imshow(img)
+        label = titles[k] if titles is not None else catalog.items.at[int(idx), "title"] or catalog.items.at[int(idx), "item_id"]
+        ax.set_title(_wrap(label, 18), fontsize=7)
+        if marks is not None and marks[k]:
+            ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_edgecolor("tab:green"), spine.set_linewidth(3)
+    if ax_title:
+        fig.suptitle(ax_title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = str(text).split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "\n".join(lines[:2])
+
+
+def plot_audio(path, title: str = "", ax_wave=None, ax_spec=None):
+    """Waveform and spectrogram (STFT, log power) of one WAV file, side by side."""
+    samples, rate = read_wav(path)
+    if ax_wave is None or ax_spec is None:
+        fig, (ax_wave, ax_spec) = plt.subplots(1, 2, figsize=(10, 2.6))
+    else:
+        fig = ax_wave.figure
+    t = np.arange(len(samples)) / rate
+    ax_wave.plot(t, samples, lw=0.5)
+    ax_wave.set(xlabel="time (s)", ylabel="amplitude", title=f"{title} waveform ({rate} Hz)")
+    ax_spec.specgram(samples, NFFT=256, Fs=rate, noverlap=192, cmap="magma")
+    ax_spec.set(xlabel="time (s)", ylabel="frequency (Hz)", title=f"{title} spectrogram")
+    fig.tight_layout()
+    return fig
+
+
+def plot_interaction_stats(catalog: Catalog):
+    """Three panels: item popularity long tail, interactions per user, modality coverage."""
+    inter = catalog.interactions
+    item_counts = np.bincount(inter["item_idx"], minlength=catalog.n_items)
+    user_counts = np.bincount(inter["user_idx"], minlength=catalog.n_users)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+    ranked = np.sort(item_counts)[::-1]
+    axes[0].plot(np.arange(1, len(ranked) + 1), ranked)
+    axes[0].set(xscale="log", yscale="symlog", xlabel="item rank by popularity", ylabel="interactions",
+                title=f"long tail: top 10% items = {ranked[: len(ranked) // 10].sum() / ranked.sum():.0%} of interactions")
+    axes[1].hist(user_counts, bins=40, color="tab:orange")
+    axes[1].set(xlabel="interactions per user", ylabel="users", title=f"per user: median {int(np.median(user_counts))}")
+    cover = pd.Series({m: float(catalog.items[f"has_{m}"].mean()) for m in ("text", "image", "audio")})
+    bars = axes[2].bar(cover.index, cover.values, color=["tab:blue", "tab:green", "tab:purple"])
+    axes[2].bar_label(bars, labels=[f"{v:.1%}" for v in cover.values])
+    axes[2].set(ylim=(0, 1.1), ylabel="share of items", title="modality coverage")
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars_with_ci(frame: pd.DataFrame, metric: str, lo: str | None = None, hi: str | None = None, ax=None):
+    """Horizontal bars of ``frame[metric]`` per row, with optional interval columns."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.35 * len(frame) + 1))
+    err = None
+    if lo and hi:
+        err = np.vstack([frame[metric] - frame[lo], frame[hi] - frame[metric]])
+    ax.barh(frame.index.astype(str), frame[metric], xerr=err, color="tab:blue", alpha=0.8, capsize=3)
+    ax.invert_yaxis()
+    ax.set_xlabel(metric)
+    return ax.figure
