@@ -86,7 +86,7 @@ def plot_interaction_stats(catalog: Catalog):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.2))
     ranked = np.sort(item_counts)[::-1]
     axes[0].plot(np.arange(1, len(ranked) + 1), ranked)
-    axes[0].set(xscale="log", yscale="symlog", xlabel="item rank by popularity", ylabel="interactions",
+    axes[0].set(xscale="log", yscale="symlog", ylim=(0, None), xlabel="item rank by popularity", ylabel="interactions",
                 title=f"long tail: top 10% items = {ranked[: len(ranked) // 10].sum() / ranked.sum():.0%} of interactions")
     axes[1].hist(user_counts, bins=40, color="tab:orange")
     axes[1].set(xlabel="interactions per user", ylabel="users", title=f"per user: median {int(np.median(user_counts))}")

@@ -122,8 +122,8 @@ class Catalog:
         return lookup.loc[list(item_ids)].to_numpy()
 
     def media_path(self, relative: str | None) -> Path | None:
-        """Absolute path of an item's image or audio file (``None`` stays ``None``)."""
-        return None if relative is None else self.root / relative
+        """Absolute path of an item's image or audio file (a missing one gives ``None``)."""
+        return None if relative is None or pd.isna(relative) else self.root / relative
 
     def cold_items(self) -> np.ndarray:
         """Indices of items with no interaction at all, ``(n_cold,)``."""

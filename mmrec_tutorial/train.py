@@ -1,0 +1,153 @@
+"""One training loop for every ranker: progress bar, validation-based early stopping on
+Recall@20, mixed precision on GPU, and the best state kept (in memory and, optionally, on disk)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .data.datasets import BPRTriples, UserSequences
+from .data.splits import TEST, TRAIN, VALID, Split, UserItemSets
+from .device import autocast_dtype, pick_device, seed_everything
+from .metrics import RankingResult, evaluate_full_ranking
+from .models.base import Recommender
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Knobs of ``fit``. The defaults train the sample's models well without a sweep."""
+
+    epochs: int = 30
+    batch_size: int = 2048
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    reg: float = 1e-4  # BPR L2 on the embeddings a batch touches
+    patience: int = 5  # epochs without a better validation metric before stopping
+    metric: str = "recall@20"
+    eval_every: int = 1
+    seed: int = 0
+    device: str | torch.device | None = None
+    amp: bool = True  # autocast on GPU (bf16/fp16); ignored on CPU
+    max_len: int = 50  # history length for sequence models
+    checkpoint: str | Path | None = None  # where to save the best state (optional)
+    progress: bool = True
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What training did: per-epoch history, the best epoch and its validation metrics."""
+
+    model: Recommender
+    history: pd.DataFrame
+    best_epoch: int
+    best_valid: dict[str, float]
+    seconds: float
+
+
+def evaluate(model: Recommender, split: Split, part: int = TEST, ks: tuple[int, ...] = (10, 20),
+             device: str | torch.device | None = None, users: torch.Tensor | None = None) -> RankingResult:
+    """Full-ranking metrics of ``model`` on one part of ``split`` (training items masked)."""
+    device = pick_device(device) if device is None or isinstance(device, str) else device
+    model.eval()
+    return evaluate_full_ranking(model.full_scores, split.sets(part), split.sets(TRAIN), ks=ks, device=device,
+                                 users=users)
+
+
+def _batches(model: Recommender, split: Split, cfg: TrainConfig, gen: torch.Generator, bpr: BPRTriples | None):
+    if bpr is None:
+        data = UserSequences(split.train, split.n_users, cfg.max_len)
+        order = torch.randperm(len(data), generator=gen)
+        for start in range(0, len(order), cfg.batch_size):
+            idx = order[start:start + cfg.batch_size].tolist()
+            inputs, targets = zip(*(data[i] for i in idx))
+            yield torch.stack(inputs), torch.stack(targets)
+    else:
+        yield from bpr.batches(cfg.batch_size)
+
+
+def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> TrainResult:
+    """Train ``model`` on ``split.train``, early-stopping on ``cfg.metric`` over ``split.valid``.
+
+    Pairwise models get BPR triples with fresh negatives every epoch and ``model.loss``;
+    sequence models (``needs_sequences``) get ``(inputs, targets)`` histories and
+    ``model.sequence_loss``. The best validation state is restored at the end.
+    """
+    cfg = cfg or TrainConfig()
+    device = pick_device(cfg.device)
+    gen = seed_everything(cfg.seed)
+    model.to(device)
+    model.prepare(split)
+    start = time.perf_counter()
+    valid_sets, train_sets = split.sets(VALID), split.sets(TRAIN)
+
+    def validate() -> dict[str, float]:
+        model.eval()
+        return evaluate_full_ranking(model.full_scores, valid_sets, train_sets, ks=(10, 20), device=device).mean()
+
+    if not model.trainable or cfg.epochs == 0:
+        best = validate()
+        history = pd.DataFrame([{"epoch": 0, "loss": float("nan"), **best, "seconds": time.perf_counter() - start}])
+        return TrainResult(model, history, 0, best, time.perf_counter() - start)
+
+    bpr = None if model.needs_sequences else BPRTriples(split.train, split.n_users, split.n_items, seed=cfg.seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    dtype = autocast_dtype(device) if cfg.amp else None
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    best_metric, best_epoch, best_valid, best_state, bad = float("-inf"), 0, {}, None, 0
+    rows = []
+    bar = tqdm(range(1, cfg.epochs + 1), desc=type(model).__name__, disable=not cfg.progress, leave=False)
+    for epoch in bar:
+        model.train()
+        if bpr is not None and epoch > 1:
+            bpr.resample()
+        total, count = 0.0, 0
+        for batch in _batches(model, split, cfg, gen, bpr):
+            batch = [t.to(device, non_blocking=True) for t in batch]
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                loss = model.sequence_loss(*batch) if model.needs_sequences else model.loss(*batch, reg=cfg.reg)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            total += float(loss.detach()) * len(batch[0])
+            count += len(batch[0])
+        row = {"epoch": epoch, "loss": total / max(1, count)}
+        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+            valid = validate()
+            row.update(valid)
+            if valid[cfg.metric] > best_metric:
+                best_metric, best_epoch, best_valid, bad = valid[cfg.metric], epoch, valid, 0
+                best_state = copy.deepcopy(model.state_dict())
+                if cfg.checkpoint:
+                    save_checkpoint(model, cfg.checkpoint)
+            else:
+                bad += 1
+            bar.set_postfix(loss=f"{row['loss']:.4f}", **{cfg.metric: f"{valid[cfg.metric]:.4f}"})
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
+        if bad >= cfg.patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(model, pd.DataFrame(rows), best_epoch, best_valid, time.perf_counter() - start)
+
+
+def save_checkpoint(model: Recommender, path: str | Path) -> None:
+    """Save the model's state (tensors moved to CPU) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+
+
+def load_checkpoint(model: Recommender, path: str | Path) -> Recommender:
+    """Load a state saved by ``save_checkpoint`` into ``model`` (on the model's device)."""
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model
