@@ -162,12 +162,15 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
 
 
 def _plant_interaction_dirt(inter: pd.DataFrame, dirt: DirtSpec, rng: np.random.Generator) -> pd.DataFrame:
-    dup = inter.iloc[rng.choice(len(inter), dirt.duplicate_interactions, replace=False)]
-    some = inter.iloc[rng.choice(len(inter), dirt.unknown_item_interactions, replace=False)].copy()
+    def rows(k: int) -> pd.DataFrame:
+        return inter.iloc[rng.choice(len(inter), min(k, len(inter)), replace=False)].copy()
+
+    dup = rows(dirt.duplicate_interactions)
+    some = rows(dirt.unknown_item_interactions)
     some["item_id"] = [f"i9{k:04d}" for k in range(len(some))]
-    who = inter.iloc[rng.choice(len(inter), dirt.unknown_user_interactions, replace=False)].copy()
+    who = rows(dirt.unknown_user_interactions)
     who["user_id"] = [f"u9{k:04d}" for k in range(len(who))]
-    bad = inter.iloc[rng.choice(len(inter), dirt.bad_timestamps, replace=False)].copy()
+    bad = rows(dirt.bad_timestamps)
     bad["timestamp"] = np.resize(np.array([-1, 0, 4_102_444_800 + 86_400], dtype=np.int64), len(bad))
     out = pd.concat([inter, dup, some, who, bad], ignore_index=True)
     return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
@@ -209,8 +212,8 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
     # Decide which media are dirty before drawing, so each item is drawn exactly once.
     picks = rng.permutation(n)
     take = iter(picks)
-    def pick(k: int) -> list[int]:
-        return [next(take) for _ in range(k)]
+    def pick(k: int) -> list[int]:  # distinct items; a tiny catalog simply gets less dirt
+        return [int(i) for _, i in zip(range(k), take)]
     d = dirt or DirtSpec(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     no_image = pick(int(round(d.missing_image_frac * n)))
     no_audio = pick(int(round(d.missing_audio_frac * n)))

@@ -1,0 +1,102 @@
+"""The generator is deterministic, reproduces data_samples/, and plants the structure we teach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmrec_tutorial.data.generator import CatalogConfig, generate_catalog
+from mmrec_tutorial.data.media import read_image, read_wav
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _same_media(a, b) -> None:
+    for sub, reader in (("images", read_image), ("audio", read_wav)):
+        names_a = sorted(p.name for p in (a / sub).iterdir())
+        assert names_a == sorted(p.name for p in (b / sub).iterdir())
+        for name in names_a:
+            try:
+                left = reader(a / sub / name)
+            except ValueError:  # corrupt on purpose: compare the bytes
+                assert (a / sub / name).read_bytes() == (b / sub / name).read_bytes()
+                continue
+            right = reader(b / sub / name)
+            if sub == "images":
+                np.testing.assert_array_equal(left, right)
+            else:
+                np.testing.assert_array_equal(left[0], right[0])
+                assert left[1] == right[1]
+
+
+@pytest.mark.slow
+def test_regenerating_reproduces_committed_sample(tmp_path):
+    out = tmp_path / "regen"
+    generate_catalog(out, CatalogConfig(), progress=False)
+    committed = REPO / "data_samples"
+    for name in ("items.csv", "users.csv", "interactions.csv", "traits.csv", "user_groups.csv"):
+        assert (out / name).read_bytes() == (committed / name).read_bytes(), name
+    _same_media(out, committed)
+
+
+def test_same_seed_same_catalog_other_seed_differs(tmp_path):
+    cfg = CatalogConfig(n_items=30, n_users=20, mean_interactions=8, min_interactions=3, seed=3)
+    generate_catalog(tmp_path / "a", cfg, progress=False)
+    generate_catalog(tmp_path / "b", cfg, progress=False)
+    generate_catalog(tmp_path / "c", CatalogConfig(n_items=30, n_users=20, mean_interactions=8, min_interactions=3,
+                                                   seed=4), progress=False)
+    assert (tmp_path / "a/interactions.csv").read_bytes() == (tmp_path / "b/interactions.csv").read_bytes()
+    _same_media(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "a/interactions.csv").read_bytes() != (tmp_path / "c/interactions.csv").read_bytes()
+
+
+def test_refuses_to_overwrite_without_flag(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="overwrite"):
+        generate_catalog(tmp_path, CatalogConfig(n_items=10, n_users=5, min_interactions=2), progress=False)
+    generate_catalog(tmp_path, CatalogConfig(n_items=10, n_users=5, min_interactions=2), overwrite=True,
+                     progress=False)
+    assert (tmp_path / "keep.txt").read_text() == "mine"  # only the catalog's own files are replaced
+
+
+def test_sample_has_the_planted_structure():
+    root = REPO / "data_samples"
+    inter = pd.read_csv(root / "interactions.csv")
+    traits = pd.read_csv(root / "traits.csv")
+    groups = pd.read_csv(root / "user_groups.csv")
+    items = pd.read_csv(root / "items.csv", keep_default_na=False)
+    assert 500 <= traits.shape[0] <= 1000 and 500 <= groups.shape[0] <= 1000
+    assert 20_000 <= len(inter) <= 50_000
+    # cold items: some items never appear in the interactions
+    assert 0 < len(set(traits["item_id"]) - set(inter["item_id"])) < 0.1 * len(traits)
+    # a few percent of items miss an image or audio
+    assert 0.01 < (items["image"] == "").mean() < 0.1 and 0.01 < (items["audio"] == "").mean() < 0.1
+    # groups lean on their trait: readers concentrate on fewer genres than lookers do
+    merged = inter.merge(traits, on="item_id").merge(groups, on="user_id")
+
+    def concentration(group: str, trait: str) -> float:
+        sub = merged[merged["group"] == group]
+        return sub.groupby("user_id")[trait].agg(lambda s: s.value_counts(normalize=True).iloc[0]).mean()
+
+    assert concentration("readers", "genre") > concentration("lookers", "genre") + 0.1
+    assert concentration("lookers", "style") > concentration("readers", "style") + 0.1
+    assert concentration("listeners", "mood") > concentration("readers", "mood") + 0.1
+    # the data card in data_samples/README.md states these counts
+    card = (root / "README.md").read_text()
+    assert f"{len(inter):,}" in card and f"{len(items)}" in card
+
+
+def test_text_names_its_genre_more_than_others():
+    from mmrec_tutorial.data.lexicon import GENRE_WORDS
+
+    items = pd.read_csv(REPO / "data_samples/items.csv", keep_default_na=False).drop_duplicates("item_id")
+    traits = pd.read_csv(REPO / "data_samples/traits.csv")
+    merged = items.merge(traits, on="item_id")
+    own = [sum(w in f"{t} {d}".lower() for w in GENRE_WORDS[g]) for t, d, g in
+           zip(merged["title"], merged["description"], merged["genre"])]
+    other = [sum(w in f"{t} {d}".lower() for w in GENRE_WORDS["space" if g != "space" else "crime"]) for t, d, g in
+             zip(merged["title"], merged["description"], merged["genre"])]
+    assert np.mean(own) > 2.5 * np.mean(other)

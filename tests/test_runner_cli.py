@@ -1,0 +1,68 @@
+"""Recording results in notebooks, the papermill runner (with parameters) and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mmrec_tutorial.cli import main
+from mmrec_tutorial.report import MIME, read_records
+from mmrec_tutorial.runner import format_summary, list_notebooks, run_notebooks
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_read_records_from_outputs():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME: {"name": "ndcg@20", "value": 0.25},
+                                                                 "text/plain": "ndcg@20 = 0.2500"})]
+    nb.cells = [cell]
+    assert read_records(json.loads(nbformat.writes(nb))) == {"ndcg@20": 0.25}
+
+
+def test_notebooks_are_listed_in_order():
+    names = [p.name for p in list_notebooks()]
+    assert names[:2] == ["00_overview_and_setup.ipynb", "01_data_preparation.ipynb"]
+    assert names == sorted(names)
+
+
+@pytest.mark.slow
+def test_papermill_runs_a_notebook_with_parameters(tmp_path):
+    source = REPO / "notebooks" / "01_data_preparation.ipynb"
+    runs = run_notebooks(tmp_path, [source], quick=True, parameters={"SEED": 3})
+    assert runs[0].status == "ok", runs[0].status
+    executed = nbformat.read(tmp_path / source.name, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "SEED = 3" in injected[0].source and "QUICK = True" in injected[0].source
+    assert runs[0].records["interactions"] == 25889
+    assert "01_data_preparation.ipynb  ok" in format_summary(runs)
+
+
+def test_failed_notebook_is_reported_not_raised(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("QUICK = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, path)
+    runs = run_notebooks(tmp_path / "out", [path])
+    assert runs[0].status.startswith("failed") and "boom" in runs[0].status
+    assert "FAILED" in format_summary(runs)
+
+
+def test_cli_generate_and_check(tmp_path, capsys):
+    out = tmp_path / "cat"
+    assert main(["generate-data", "--out", str(out), "--n-items", "40", "--n-users", "25",
+                 "--mean-interactions", "10"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert main(["check-data", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "interactions.csv:" in printed and "kept" in printed
+    assert main(["check-data", str(tmp_path / "missing")]) == 2
+    assert "catalog folder not found" in capsys.readouterr().err
+    with pytest.raises(FileExistsError):
+        main(["generate-data", "--out", str(out), "--n-items", "40", "--n-users", "25"])
