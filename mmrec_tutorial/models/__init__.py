@@ -1,0 +1,13 @@
+"""Rankers: popularity, BPR-MF, deep MF, VBPR-style, SASRec-style, all on one ``Recommender`` interface."""
+
+from .base import Recommender
+from .content import ItemContent
+from .deep_mf import DeepMF
+from .factor import BPRMF, FactorModel
+from .losses import bpr_loss, sampled_softmax_loss
+from .popularity import Popularity
+from .sasrec import SASRec
+from .vbpr import VBPR
+
+__all__ = ["Recommender", "ItemContent", "DeepMF", "BPRMF", "FactorModel", "bpr_loss",
+           "sampled_softmax_loss", "Popularity", "SASRec", "VBPR"]

@@ -1,0 +1,111 @@
+"""Rankers that score by an inner product of a user vector and an item vector, and BPR-MF.
+
+:math:`s_u^i = \\langle \\mathbf{p}_u, \\mathbf{q}_i \\rangle + b_i`. A subclass says how to build
+``p_u`` (``user_vectors``) and ``q_i`` (``item_vectors``), and optionally the item bias ``b_i``;
+this class turns them into full-catalog scores, pairwise scores, and the BPR or sampled-softmax
+loss (``loss="bpr"`` / ``"softmax"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .base import Recommender
+from .losses import LOSSES, bpr_loss, sampled_softmax_loss
+
+
+class FactorModel(Recommender):
+    """Inner-product ranker; see the module docstring. ``temperature`` is the softmax's τ."""
+
+    def __init__(self, n_users: int, n_items: int, loss: str = "bpr", temperature: float = 1.0) -> None:
+        super().__init__(n_users, n_items)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        self.loss_name, self.temperature = loss, temperature
+
+    def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
+        """``(b,) -> (b, d)``."""
+        raise NotImplementedError
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """``(b,) -> (b, d)``; ``None`` -> all items ``(n_items, d)``."""
+        raise NotImplementedError
+
+    def item_bias(self, items: torch.Tensor | None = None) -> torch.Tensor | None:
+        """``(b,) -> (b,)`` (``None`` -> ``(n_items,)``), or ``None`` for a model without biases."""
+        return None
+
+    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
+        """``(b,) -> (b, n_items)``."""
+        scores = self.user_vectors(users) @ self.item_vectors().T
+        bias = self.item_bias()
+        return scores if bias is None else scores + bias[None, :]
+
+    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """``(b,), (b,) -> (b,)``."""
+        scores = (self.user_vectors(users) * self.item_vectors(items)).sum(-1)
+        bias = self.item_bias(items)
+        return scores if bias is None else scores + bias
+
+    def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
+        """BPR or in-batch sampled softmax over ``(b,)`` users, positives and negatives, plus L2."""
+        u = self.user_vectors(users)
+        items = torch.cat([pos, neg])
+        vecs, bias = self.item_vectors(items), self.item_bias(items)
+        if self.loss_name == "bpr":
+            scores = (u.repeat(2, 1) * vecs).sum(-1)
+            if bias is not None:
+                scores = scores + bias
+            loss = bpr_loss(scores[: len(pos)], scores[len(pos):])
+        else:
+            loss = sampled_softmax_loss(u, vecs, items, pos, bias, self.temperature)
+        if reg:
+            loss = loss + reg * self.regularizer(users, pos, neg)
+        return loss
+
+
+def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
+    emb = nn.Embedding(n, dim)
+    nn.init.normal_(emb.weight, std=std)
+    return emb
+
+
+class BPRMF(FactorModel):
+    """Matrix factorisation over IDs only: :math:`s_u^i = \\langle \\mathbf{p}_u, \\mathbf{q}_i \\rangle`
+    (+ an item bias :math:`b_i` if ``bias``), trained with BPR by default.
+
+    An item never seen in training has only a random (and, through negative sampling, pushed
+    down) vector: ID-only models cannot rank cold items.
+    """
+
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, bias: bool = False, loss: str = "bpr",
+                 temperature: float = 1.0, init_std: float = 0.1) -> None:
+        super().__init__(n_users, n_items, loss, temperature)
+        self.user_emb = _embedding(n_users, dim, init_std)
+        self.item_emb = _embedding(n_items, dim, init_std)
+        self.bias = nn.Parameter(torch.zeros(n_items)) if bias else None
+
+    def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
+        return self.user_emb(users)
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        return self.item_emb.weight if items is None else self.item_emb(items)
+
+    def item_bias(self, items: torch.Tensor | None = None) -> torch.Tensor | None:
+        if self.bias is None:
+            return None
+        return self.bias if items is None else self.bias[items]
+
+    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        """Mean over the batch of :math:`\\|p_u\\|^2 + \\|q_i\\|^2 + \\|q_j\\|^2`."""
+        return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
+                + self.item_emb(neg).pow(2).sum(-1)).mean()
+
+
+def trained_item_mask(split, n_items: int) -> torch.Tensor:
+    """``(n_items,)`` bool: True for items with at least one training interaction in ``split``."""
+    seen = torch.zeros(n_items, dtype=torch.bool)
+    seen[torch.from_numpy(split.train["item_idx"].to_numpy(np.int64, copy=True))] = True
+    return seen
