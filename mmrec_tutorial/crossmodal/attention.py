@@ -1,0 +1,159 @@
+"""Bidirectional cross-attention between a user's history and a candidate item's modalities.
+
+Tokens: the user's history ``H_u`` = ``L`` item vectors :math:`h_1..h_L` (padding masked) and the
+candidate's modality tokens ``T_v`` = ``M`` vectors :math:`t_1..t_M` (text, image, audio;
+missing ones masked). One affinity matrix serves both directions (co-attention):
+
+.. math::
+    A_{lm} = \\frac{\\langle W_h h_l,\\; W_t t_m \\rangle}{\\sqrt d}, \\qquad A \\in \\mathbb{R}^{L\\times M}
+
+* user → item: each history item attends over the candidate's modalities,
+  :math:`\\alpha_{l\\cdot} = \\mathrm{softmax}_m A_{l\\cdot}`, giving
+  :math:`r^{u\\to v} = \\frac1L \\sum_l \\sum_m \\alpha_{lm} V_t t_m` (which modalities matter to this user);
+* item → user: each modality of the candidate attends over the history,
+  :math:`\\beta_{\\cdot m} = \\mathrm{softmax}_l A_{\\cdot m}`, giving
+  :math:`r^{v\\to u} = \\frac1M \\sum_m \\sum_l \\beta_{lm} V_h h_l` (which past items this candidate recalls);
+* :math:`c_{uv} = r^{u\\to v} + r^{v\\to u}`, and the δ-mix :math:`z_u' = \\delta z_u + (1-\\delta) c_{uv}`.
+
+``c_uv`` is linear in the values, so :math:`\\langle c_{uv}, z_v\\rangle` needs only the pooled weights
+:math:`\\bar\\alpha_m`, :math:`\\bar\\beta_l` and per-item / per-history dot products:
+:meth:`BidirectionalCrossAttention.score_all` scores every item for a batch of users without
+ever building the ``(users, items, d)`` tensor of all ``c_uv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["masked_softmax", "BidirectionalCrossAttention", "CrossAttentionOutput", "delta_mix", "DeltaMix"]
+
+
+def masked_softmax(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
+    """Softmax of ``x`` over ``dim`` where ``mask`` (broadcastable bool) is True; masked entries get
+    exactly 0, and a slice with no True entry gets all zeros (not NaN)."""
+    mask = mask.expand_as(x)
+    x = x.masked_fill(~mask, float("-inf"))
+    top = x.amax(dim=dim, keepdim=True).clamp(min=torch.finfo(x.dtype).min)  # finite even when all masked
+    e = torch.exp(x - top) * mask
+    return e / e.sum(dim=dim, keepdim=True).clamp(min=torch.finfo(x.dtype).tiny)
+
+
+@dataclasses.dataclass
+class CrossAttentionOutput:
+    """``c``: ``(b, d)`` the cross-modal vectors c_uv; ``user_to_item``: ``(b, L, M)`` weights of
+    each history item over the candidate's modalities (rows sum to 1); ``item_to_user``:
+    ``(b, L, M)`` weights of each candidate modality over the history (columns sum to 1);
+    ``modality_weights`` ``(b, M)`` = :math:`\\bar\\alpha` and ``history_weights`` ``(b, L)`` = :math:`\\bar\\beta`."""
+
+    c: torch.Tensor
+    user_to_item: torch.Tensor
+    item_to_user: torch.Tensor
+    modality_weights: torch.Tensor
+    history_weights: torch.Tensor
+
+
+class BidirectionalCrossAttention(nn.Module):
+    """Co-attention of history tokens ``(b, L, d)`` and candidate modality tokens ``(b, M, d)``.
+
+    See the module docstring for the equations. ``forward`` works on matched pairs (training,
+    attention maps); ``score_all`` gives :math:`\\langle c_{uv}, \\text{targets}_v\\rangle` for every
+    user × item in a batch of users (full ranking).
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.w_hist = nn.Linear(dim, dim, bias=False)
+        self.w_tok = nn.Linear(dim, dim, bias=False)
+        self.v_hist = nn.Linear(dim, dim, bias=False)
+        self.v_tok = nn.Linear(dim, dim, bias=False)
+
+    def _pool_weights(self, affinity: torch.Tensor, hist_mask: torch.Tensor, tok_mask: torch.Tensor):
+        """``affinity`` ``(..., L, M)``; masks broadcastable to it. Returns α, β and their pooled
+        forms ᾱ ``(..., M)`` (mean over real history items) and β̄ ``(..., L)`` (mean over present modalities)."""
+        alpha = masked_softmax(affinity, tok_mask, dim=-1)  # over modalities
+        beta = masked_softmax(affinity, hist_mask, dim=-2)  # over history
+        alpha = alpha * hist_mask  # padding rows never count
+        beta = beta * tok_mask
+        n_hist = hist_mask.float().sum(-2).clamp(min=1)  # (..., 1)
+        n_tok = tok_mask.float().sum(-1).clamp(min=1)  # (..., 1) or (..., L)
+        alpha_bar = alpha.sum(-2) / n_hist
+        beta_bar = beta.sum(-1) / n_tok
+        return alpha, beta, alpha_bar, beta_bar
+
+    def forward(self, history: torch.Tensor, history_mask: torch.Tensor, tokens: torch.Tensor,
+                token_mask: torch.Tensor) -> CrossAttentionOutput:
+        """``history`` ``(b, L, d)``, ``history_mask`` ``(b, L)`` bool (False = padding), ``tokens``
+        ``(b, M, d)``, ``token_mask`` ``(b, M)`` bool (False = modality missing)."""
+        affinity = torch.einsum("bld,bmd->blm", self.w_hist(history), self.w_tok(tokens)) / math.sqrt(self.dim)
+        hm, tm = history_mask[:, :, None], token_mask[:, None, :]
+        alpha, beta, alpha_bar, beta_bar = self._pool_weights(affinity, hm, tm)
+        c = torch.einsum("bm,bmd->bd", alpha_bar, self.v_tok(tokens)) + torch.einsum("bl,bld->bd", beta_bar,
+                                                                                       self.v_hist(history))
+        return CrossAttentionOutput(c, alpha, beta, alpha_bar, beta_bar)
+
+    def score_all(self, history: torch.Tensor, history_mask: torch.Tensor, tokens: torch.Tensor,
+                  token_mask: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """:math:`\\langle c_{uv}, \\text{targets}_v\\rangle` for ``b`` users × ``n`` items: ``(b, n)``.
+
+        ``history`` ``(b, L, d)``, ``history_mask`` ``(b, L)``; ``tokens`` ``(n, M, d)`` and
+        ``token_mask`` ``(n, M)`` for *all* candidate items; ``targets`` ``(n, d)`` (usually z_v).
+        Memory is ``O(b·L·n·M)`` (the affinities); no ``(b, n, d)`` tensor is built.
+        """
+        keys_h, keys_t = self.w_hist(history), self.w_tok(tokens)  # (b, L, d), (n, M, d)
+        b, L, d = keys_h.shape
+        n, M, _ = keys_t.shape
+        affinity = (keys_h.reshape(b * L, d) @ keys_t.reshape(n * M, d).T).reshape(b, L, n, M) / math.sqrt(d)
+        hm = history_mask[:, :, None, None]  # (b, L, 1, 1)
+        tm = token_mask[None, None, :, :]  # (1, 1, n, M)
+        alpha = masked_softmax(affinity, tm, dim=-1) * hm
+        alpha_bar = alpha.sum(1) / hm.float().sum(1).clamp(min=1)  # (b, n, M)
+        del alpha
+        beta = masked_softmax(affinity, hm, dim=1) * tm
+        beta_bar = beta.sum(-1) / tm.float().sum(-1).clamp(min=1)  # (b, L, n)
+        del beta, affinity
+        tok_dot = torch.einsum("nmd,nd->nm", self.v_tok(tokens), targets)  # (n, M): <V_t t_m^v, z_v>
+        hist_dot = self.v_hist(history) @ targets.T  # (b, L, n): <V_h h_l, z_v>
+        return (alpha_bar * tok_dot[None]).sum(-1) + (beta_bar * hist_dot).sum(1)
+
+
+class DeltaMix(nn.Module):
+    """:math:`z_u' = \\delta z_u + (1-\\delta) c_{uv}` with δ fixed or learned.
+
+    A learned δ is ``sigmoid(logit)`` so it stays in (0, 1); ``value`` reads it, ``set`` fixes it.
+    """
+
+    def __init__(self, delta: float = 0.5, learnable: bool = True) -> None:
+        super().__init__()
+        if not 0.0 <= delta <= 1.0:
+            raise ValueError(f"delta must be in [0, 1], got {delta}")
+        d = min(max(delta, 1e-4), 1 - 1e-4)
+        self.logit = nn.Parameter(torch.tensor(math.log(d / (1 - d))), requires_grad=learnable)
+        self.fixed: float | None = None if learnable else delta
+
+    @property
+    def value(self) -> torch.Tensor:
+        """δ as a 0-d tensor."""
+        if self.fixed is not None:
+            return torch.tensor(self.fixed, device=self.logit.device)
+        return torch.sigmoid(self.logit)
+
+    def set(self, delta: float) -> None:
+        """Fix δ (no longer learned)."""
+        if not 0.0 <= delta <= 1.0:
+            raise ValueError(f"delta must be in [0, 1], got {delta}")
+        self.fixed = float(delta)
+        self.logit.requires_grad_(False)
+
+    def forward(self, z_u: torch.Tensor, c_uv: torch.Tensor) -> torch.Tensor:
+        """``z_u``, ``c_uv``: ``(b, d)`` -> ``(b, d)``."""
+        return delta_mix(z_u, c_uv, self.value)
+
+
+def delta_mix(z_u: torch.Tensor, c_uv: torch.Tensor, delta: float | torch.Tensor) -> torch.Tensor:
+    """:math:`\\delta z_u + (1-\\delta) c_{uv}` (shapes broadcast; usually ``(b, d)``)."""
+    return delta * z_u + (1 - delta) * c_uv

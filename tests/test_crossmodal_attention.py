@@ -1,0 +1,166 @@
+"""Bidirectional cross-attention, the δ-mix, and the cross-modal ranker on tiny synthetic data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mmrec_tutorial.crossmodal import BidirectionalCrossAttention, DeltaMix, delta_mix, masked_softmax
+from mmrec_tutorial.data.splits import random_split
+from mmrec_tutorial.models.content import ItemContent
+from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker
+
+
+def _inputs(b=3, L=5, M=3, d=8, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    hist = torch.randn(b, L, d, generator=gen)
+    hmask = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]], dtype=torch.bool)[:b, :L]
+    toks = torch.randn(b, M, d, generator=gen)
+    tmask = torch.tensor([[1, 1, 1], [1, 0, 1], [0, 1, 0]], dtype=torch.bool)[:b, :M]
+    return hist, hmask, toks, tmask
+
+
+def test_masked_softmax_zeroes_masked_and_empty_slices():
+    x = torch.tensor([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])
+    mask = torch.tensor([[True, False, True], [False, False, False]])
+    out = masked_softmax(x, mask, dim=-1)
+    e1, e3 = np.exp(1.0), np.exp(3.0)
+    assert out[0].tolist() == pytest.approx([e1 / (e1 + e3), 0.0, e3 / (e1 + e3)])
+    assert out[1].tolist() == [0.0, 0.0, 0.0] and not torch.isnan(out).any()
+
+
+def test_shapes_and_weight_sums():
+    torch.manual_seed(0)
+    attn = BidirectionalCrossAttention(8)
+    hist, hmask, toks, tmask = _inputs()
+    out = attn(hist, hmask, toks, tmask)
+    assert out.c.shape == (3, 8)
+    assert out.user_to_item.shape == out.item_to_user.shape == (3, 5, 3)
+    assert out.modality_weights.shape == (3, 3) and out.history_weights.shape == (3, 5)
+    # each real history row distributes 1 over the present modalities; each present modality 1 over the history
+    rows = out.user_to_item.sum(-1)
+    assert torch.allclose(rows, hmask.float(), atol=1e-6)
+    cols = out.item_to_user.sum(1)
+    assert torch.allclose(cols, tmask.float(), atol=1e-6)
+    assert torch.allclose(out.modality_weights.sum(-1), torch.ones(3), atol=1e-6)
+    assert torch.allclose(out.history_weights.sum(-1), torch.ones(3), atol=1e-6)
+
+
+def test_padding_and_missing_modalities_are_never_attended():
+    torch.manual_seed(0)
+    attn = BidirectionalCrossAttention(8)
+    hist, hmask, toks, tmask = _inputs()
+    out = attn(hist, hmask, toks, tmask)
+    assert (out.user_to_item[~hmask] == 0).all() and (out.item_to_user[~hmask] == 0).all()
+    assert (out.user_to_item.transpose(1, 2)[~tmask] == 0).all()
+    assert (out.history_weights[~hmask] == 0).all() and (out.modality_weights[~tmask] == 0).all()
+    # whatever sits in padded history slots or missing modality slots changes nothing
+    hist2 = torch.where(hmask[..., None], hist, 1e3 * torch.randn_like(hist))
+    toks2 = torch.where(tmask[..., None], toks, -1e3 * torch.randn_like(toks))
+    out2 = attn(hist2, hmask, toks2, tmask)
+    assert torch.allclose(out.c, out2.c, atol=1e-5)
+
+
+def test_empty_history_gives_finite_output():
+    attn = BidirectionalCrossAttention(4)
+    out = attn(torch.randn(2, 3, 4), torch.zeros(2, 3, dtype=torch.bool), torch.randn(2, 2, 4),
+               torch.ones(2, 2, dtype=torch.bool))
+    assert torch.isfinite(out.c).all() and out.history_weights.abs().sum() == 0
+
+
+def test_score_all_matches_pairwise_forward():
+    torch.manual_seed(1)
+    d, n, b = 8, 6, 3
+    attn = BidirectionalCrossAttention(d)
+    hist, hmask, _, _ = _inputs(b=b, d=d)
+    gen = torch.Generator().manual_seed(2)
+    toks = torch.randn(n, 3, d, generator=gen)
+    tmask = torch.rand(n, 3, generator=gen) > 0.3
+    targets = torch.randn(n, d, generator=gen)
+    fast = attn.score_all(hist, hmask, toks, tmask, targets)
+    assert fast.shape == (b, n)
+    for u in range(b):
+        out = attn(hist[u].expand(n, -1, -1), hmask[u].expand(n, -1), toks, tmask)
+        assert torch.allclose(fast[u], (out.c * targets).sum(-1), atol=1e-5)
+
+
+def test_delta_mix_fixed_learned_and_bounds():
+    z, c = torch.ones(2, 3), torch.zeros(2, 3)
+    assert torch.equal(delta_mix(z, c, 0.25), torch.full((2, 3), 0.25))
+    mix = DeltaMix(0.3, learnable=True)
+    assert mix.value.item() == pytest.approx(0.3, abs=1e-6) and mix.logit.requires_grad
+    with torch.no_grad():
+        mix.logit.fill_(100.0)
+    assert 0.0 < mix.value.item() <= 1.0
+    mix.set(0.0)
+    assert mix.value.item() == 0.0 and not mix.logit.requires_grad
+    assert torch.equal(mix(z, c), c)
+    with pytest.raises(ValueError):
+        DeltaMix(1.5)
+
+
+def _tiny_split(n_users=30, n_items=24, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = [(u, i, 1, 1000 * u + k) for u in range(n_users)
+            for k, i in enumerate(rng.choice(n_items, size=8, replace=False))]
+    frame = pd.DataFrame(rows, columns=["user_idx", "item_idx", "rating", "timestamp"])
+    return random_split(frame, n_users, n_items, seed=seed)
+
+
+def _tiny_content(n_items=24, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    feats = {"text": torch.randn(n_items, 10, generator=gen), "image": torch.randn(n_items, 12, generator=gen),
+             "audio": torch.randn(n_items, 6, generator=gen)}
+    masks = {m: torch.ones(n_items, dtype=torch.bool) for m in feats}
+    masks["image"][:4] = False
+    return ItemContent(feats, masks, dim=8)
+
+
+@pytest.mark.parametrize("cross", [True, False])
+def test_ranker_full_scores_match_pairwise_scores(cross):
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), cross=cross, max_len=6, align_weight=0.1)
+    model.prepare(split)
+    users = torch.tensor([0, 5, 7])
+    full = model.full_scores(users)
+    assert full.shape == (3, 24)
+    items = torch.tensor([3, 0, 23])
+    assert torch.allclose(model.score(users, items), full[torch.arange(3), items], atol=1e-5)
+    s_z, s_c = model.score_parts(users)
+    delta = model.delta.value
+    assert torch.allclose(full, delta * s_z + (1 - delta) * s_c if cross else s_z, atol=1e-5)
+    assert model.delta.value.item() == (0.5 if cross else 1.0)
+
+
+def test_ranker_hides_the_positive_from_its_own_history_and_trains():
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6, align_weight=0.5)
+    model.prepare(split)
+    assert model.history.shape == (30, 6) and (model.history[model.history > 0] <= 24).all()
+    user = 0
+    pos = int(model.history[user, -1]) - 1
+    z_all = model.item_vectors()
+    _, _, hidden = model._history(torch.tensor([user]), z_all, hide=torch.tensor([pos]))
+    _, _, shown = model._history(torch.tensor([user]), z_all)
+    assert shown[0, -1] and not hidden[0, -1]
+    users, pos_items = torch.tensor([0, 1, 2]), torch.tensor([pos, 0, 1])
+    loss = model.loss(users, pos_items, torch.tensor([5, 6, 7]), reg=1e-4)
+    loss.backward()
+    assert torch.isfinite(loss) and set(model.last_align) == {"text-image", "text-audio", "image-audio", "content-id"}
+    assert model.attention.w_hist.weight.grad is not None and model.delta.logit.grad is not None
+    assert model.scales["text-image"].log_scale.grad is not None
+
+
+def test_ranker_borrow_fills_missing_tokens_and_explain_maps():
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6, borrow=True)
+    model.prepare(split)
+    feats, masks = model.item_tokens()
+    assert masks["image"].all()
+    assert torch.allclose(feats["image"][0], (feats["text"][0] + feats["audio"][0]) / 2)
+    out, hist_items = model.explain(user=3, item=0)
+    assert out.user_to_item.shape == (1, 6, 3) and hist_items.shape == (6,)
+    assert ((hist_items >= 0) == (out.user_to_item[0].sum(-1) > 0).numpy()).all()
