@@ -1,0 +1,96 @@
+"""The structure every dataset adapter returns: interactions, items, optional precomputed features."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..catalog import Catalog
+from ..splits import Split
+
+ITEM_COLUMNS = ("item_idx", "item_id", "title", "text", "image", "audio", "has_text", "has_image", "has_audio")
+
+
+class DatasetUnavailableError(FileNotFoundError):
+    """A dataset's files are not on disk and cannot be fetched; the message says where to put them."""
+
+
+class DatasetFormatError(ValueError):
+    """A dataset's files are there but do not have the expected format; the message says what is wrong."""
+
+
+@dataclasses.dataclass
+class RecDataset:
+    """A recommendation dataset in the package's terms.
+
+    ``interactions``: one row per (user, item) with columns user_idx, item_idx, rating, timestamp
+    (and x_label when the source fixes the split, as MMRec's files do). ``items``: the columns of
+    :data:`ITEM_COLUMNS` (text for the text encoder, media paths relative to ``root``, or None).
+    ``features`` / ``masks``: precomputed item features ``{modality: (n_items, d)}`` and
+    ``{modality: (n_items,)}`` bool (e.g. MMRec's ``text_feat.npy``); encoders add the others.
+    ``catalog`` is set for catalogs of the course's own format (galleries use it).
+    """
+
+    name: str
+    n_users: int
+    n_items: int
+    interactions: pd.DataFrame
+    items: pd.DataFrame
+    root: Path | None = None
+    features: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+    masks: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+    source: str = ""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    catalog: Catalog | None = None
+
+    @property
+    def has_given_split(self) -> bool:
+        """Whether the source fixes train/valid/test (an ``x_label`` column)."""
+        return "x_label" in self.interactions.columns
+
+    def given_split(self) -> Split:
+        """The source's own split (MMRec's ``x_label``); raises when there is none."""
+        if not self.has_given_split:
+            raise ValueError(f"{self.name} has no given split; use random_split / temporal_split")
+        return Split(f"{self.name}: the published split (x_label)", self.interactions.copy(), self.n_users, self.n_items)
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a quick look: users, items, interactions, density, modalities."""
+        n = len(self.interactions)
+        modalities = sorted(set(self.features) | {m for m in ("text", "image", "audio")
+                                                  if self.items[f"has_{m}"].any()})
+        return {"dataset": self.name, "users": self.n_users, "items": self.n_items, "interactions": n,
+                "density": n / max(1, self.n_users * self.n_items), "modalities": ", ".join(modalities)}
+
+
+def empty_items(n_items: int, item_ids: list[str] | None = None) -> pd.DataFrame:
+    """An items table without content: ids only, every modality absent."""
+    ids = item_ids if item_ids is not None else [str(i) for i in range(n_items)]
+    return pd.DataFrame({"item_idx": np.arange(n_items), "item_id": ids, "title": [""] * n_items,
+                         "text": [None] * n_items, "image": [None] * n_items, "audio": [None] * n_items,
+                         "has_text": False, "has_image": False, "has_audio": False})
+
+
+def from_catalog(catalog: Catalog, name: str = "sample") -> RecDataset:
+    """A :class:`RecDataset` view of a course catalog (the sample, or one from ``generate_catalog``)."""
+    items = catalog.items.copy()
+    items["text"] = items["text"].where(items["has_text"], None)
+    inter = catalog.interactions[["user_idx", "item_idx", "rating", "timestamp"]].copy()
+    return RecDataset(name, catalog.n_users, catalog.n_items, inter, items[list(ITEM_COLUMNS)], root=catalog.root,
+                      source=f"course catalog ({name})", catalog=catalog)
+
+
+def keep_first_pairs(frame: pd.DataFrame, notes: list[str], what: str) -> pd.DataFrame:
+    """Drop repeated (user, item) rows, keeping the first, and say how many went."""
+    dup = frame.duplicated(["user_idx", "item_idx"], keep="first")
+    if dup.any():
+        notes.append(f"{what}: {int(dup.sum())} repeated user-item rows dropped (the first one kept)")
+    return frame[~dup].reset_index(drop=True)
+
+
+__all__ = ["ITEM_COLUMNS", "DatasetFormatError", "DatasetUnavailableError", "RecDataset", "empty_items",
+           "from_catalog", "keep_first_pairs"]

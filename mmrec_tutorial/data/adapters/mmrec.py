@@ -1,0 +1,126 @@
+"""The MMRec data format (github.com/enoche/MMRec), as Amazon Baby/Sports/Clothing are published.
+
+A folder ``<name>/`` holds
+
+- ``<name>.inter``: tab-separated, header ``userID itemID rating timestamp x_label``; ids are
+  0-based and contiguous; ``x_label`` 0/1/2 = train/valid/test;
+- ``text_feat.npy`` and/or ``image_feat.npy``: float32 ``(n_items, d)``, row ``k`` = itemID ``k``
+  (either may be absent; MMRec's are 384-d sentence vectors and 4096-d CNN features);
+- optionally ``i_id_mapping.csv`` (tab-separated ``asin itemID``), used for item names.
+
+An all-zero feature row is read as "this item lacks the modality" (its mask is False).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .base import DatasetFormatError, DatasetUnavailableError, RecDataset, empty_items, keep_first_pairs
+
+INTER_COLUMNS = ("userID", "itemID", "rating", "timestamp", "x_label")
+FEATURE_FILES = {"text": "text_feat.npy", "image": "image_feat.npy"}
+
+
+def _inter_file(folder: Path, name: str | None) -> Path:
+    if name is not None:
+        path = folder / f"{name}.inter"
+        if not path.is_file():
+            raise DatasetUnavailableError(f"{path}: not found; an MMRec folder holds <name>.inter")
+        return path
+    found = sorted(folder.glob("*.inter"))
+    if not found:
+        raise DatasetUnavailableError(f"{folder}: no *.inter file. Download an MMRec dataset (e.g. baby) from the "
+                                      "links in github.com/enoche/MMRec and unpack it so that the folder holds "
+                                      "baby.inter, text_feat.npy and image_feat.npy.")
+    if len(found) > 1:
+        raise DatasetFormatError(f"{folder}: {len(found)} *.inter files ({', '.join(p.name for p in found)}); "
+                                 "say which one with mmrec:<folder>#<name>")
+    return found[0]
+
+
+def read_inter(path: Path) -> pd.DataFrame:
+    """Read and check a ``.inter`` file -> columns user_idx, item_idx, rating, timestamp, x_label."""
+    try:
+        frame = pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DatasetFormatError(f"{path}: not a tab-separated file ({exc})") from exc
+    missing = [c for c in ("userID", "itemID", "x_label") if c not in frame.columns]
+    if missing:
+        raise DatasetFormatError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}; expected the "
+                                 f"header {' '.join(INTER_COLUMNS)} (tab-separated)")
+    for col in ("userID", "itemID", "x_label"):
+        if not pd.api.types.is_integer_dtype(frame[col]):
+            raise DatasetFormatError(f"{path}: column {col} must hold integers, found {frame[col].dtype}")
+    if (frame[["userID", "itemID"]] < 0).any().any():
+        raise DatasetFormatError(f"{path}: negative ids; MMRec ids are 0-based")
+    bad = ~frame["x_label"].isin([0, 1, 2])
+    if bad.any():
+        raise DatasetFormatError(f"{path}: x_label must be 0/1/2 (train/valid/test); row {int(np.flatnonzero(bad)[0]) + 2} "
+                                 f"has {frame['x_label'][bad].iloc[0]}")
+    return pd.DataFrame({"user_idx": frame["userID"].astype(np.int64), "item_idx": frame["itemID"].astype(np.int64),
+                         "rating": frame["rating"] if "rating" in frame else 1.0,
+                         "timestamp": frame["timestamp"] if "timestamp" in frame else 0,
+                         "x_label": frame["x_label"].astype(np.int64)})
+
+
+def read_features(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """A ``.npy`` feature matrix -> ``(n, d)`` float32 and an ``(n,)`` mask (False on all-zero rows)."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise DatasetFormatError(f"{path}: not a plain .npy array ({exc})") from exc
+    if array.ndim != 2:
+        raise DatasetFormatError(f"{path}: expected a 2-D (n_items, d) array, got shape {array.shape}")
+    features = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    if not torch.isfinite(features).all():
+        raise DatasetFormatError(f"{path}: contains NaN or infinite values")
+    return features, features.abs().sum(1) > 0
+
+
+def load_mmrec(folder: str | Path, name: str | None = None) -> RecDataset:
+    """Load an MMRec folder (see the module docstring) with its published split (``x_label``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetUnavailableError(f"{folder}: folder not found. Put an MMRec dataset there (<name>.inter, "
+                                      "text_feat.npy, image_feat.npy), e.g. from the links in github.com/enoche/MMRec.")
+    inter_path = _inter_file(folder, name)
+    name = inter_path.stem
+    notes: list[str] = []
+    inter = keep_first_pairs(read_inter(inter_path), notes, inter_path.name)
+    features, masks = {}, {}
+    for modality, file in FEATURE_FILES.items():
+        if (folder / file).is_file():
+            features[modality], masks[modality] = read_features(folder / file)
+    if not features:
+        notes.append("no text_feat.npy or image_feat.npy: only ID-based models can run")
+    rows = {m: f.shape[0] for m, f in features.items()}
+    if len(set(rows.values())) > 1:
+        raise DatasetFormatError(f"{folder}: feature files disagree on the number of items: {rows}")
+    n_items = max([int(inter["item_idx"].max()) + 1] + list(rows.values()))
+    if rows and next(iter(rows.values())) < n_items:
+        raise DatasetFormatError(f"{folder}: {inter_path.name} uses itemID {n_items - 1} but the feature files have "
+                                 f"only {next(iter(rows.values()))} rows (one row per itemID is required)")
+    n_users = int(inter["user_idx"].max()) + 1
+    items = empty_items(n_items, _item_names(folder, n_items))
+    for m in features:
+        items[f"has_{m}"] = masks[m].numpy()
+    return RecDataset(name, n_users, n_items, inter, items, root=folder, features=features, masks=masks,
+                      source=f"MMRec format ({inter_path.name}" + "".join(f", {FEATURE_FILES[m]}" for m in features)
+                             + ")", notes=notes)
+
+
+def _item_names(folder: Path, n_items: int) -> list[str] | None:
+    """Item names from ``i_id_mapping.csv`` (asin by itemID) when present and consistent."""
+    path = folder / "i_id_mapping.csv"
+    if not path.is_file():
+        return None
+    try:
+        mapping = pd.read_csv(path, sep="\t")
+        names = mapping.set_index("itemID")["asin"].astype(str).reindex(range(n_items))
+    except (KeyError, ValueError, pd.errors.ParserError):
+        return None
+    return [str(i) if pd.isna(n) else n for i, n in zip(range(n_items), names)]
