@@ -1,0 +1,194 @@
+"""One comparison table for a set of rankers, under one protocol, with warm and cold rows.
+
+``evaluate_models(models, split)`` trains every model with the one loop of ``train.fit``
+(early stopping on validation Recall@20), ranks all items for every test user (training items
+masked), and returns a :class:`Comparison` whose ``table`` has one row per (model, subset):
+
+- ``all``: every test interaction;
+- ``warm``: test interactions whose item has at least one training interaction;
+- ``cold``: test interactions whose item has none (only its content can place it).
+
+Each subset is ranked against the whole catalog with the user's training items masked, and
+also the user's test items of the *other* subset masked, so that a cold hit is not penalised
+for the warm test items ranked above it (and vice versa). Subsets with no test user are left out.
+Every metric is the mean over users with a 95% percentile-bootstrap interval over users
+(``<metric>_lo``, ``<metric>_hi``); coverage@K is a catalog-level number without an interval.
+
+``with_cold_items(split)`` turns a per-user random split into one with both warm and cold test
+items, so that one training run fills both rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data.splits import TEST, TRAIN, VALID, Split, UserItemSets
+from .device import pick_device, seed_everything
+from .metrics import PROTOCOL, RankingResult, evaluate_full_ranking
+from .models.base import Recommender
+from .train import TrainConfig, TrainResult, fit
+
+SUBSETS = ("all", "warm", "cold")
+#: Metrics of the table at the default K = 10, 20, in column order (each with ``_lo`` / ``_hi``).
+TABLE_METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "precision@10", "precision@20", "auc")
+
+
+def table_metrics(ks: Sequence[int]) -> tuple[str, ...]:
+    """Recall, NDCG and Precision at every K, then AUC (``TABLE_METRICS`` for K = 10, 20)."""
+    return tuple(f"{m}@{k}" for m in ("recall", "ndcg", "precision") for k in ks) + ("auc",)
+TABLE_PROTOCOL = (PROTOCOL + "; model selection on validation Recall@20; rows: all / warm (item seen in "
+                  "training) / cold (item never seen in training) test interactions, the other subset's "
+                  "test items masked; mean [95% bootstrap interval over users]")
+
+ModelSource = Recommender | Callable[[], Recommender]
+
+
+def with_cold_items(split: Split, cold_frac: float = 0.1, seed: int = 0) -> Split:
+    """Hold out whole items from training on top of ``split``: ``(n_items,)`` -> a new ``Split``.
+
+    A random ``cold_frac`` of the items that have interactions lose all of them from training:
+    the interactions of half of those items go to validation, of the other half to test (so that
+    early stopping sees cold items too). ``Split.cold_items`` lists the test half.
+    """
+    if not 0 < cold_frac < 1:
+        raise ValueError(f"cold_frac must be in (0, 1), got {cold_frac}")
+    rng = np.random.default_rng(seed)
+    frame = split.interactions
+    items = np.unique(frame["item_idx"].to_numpy())
+    held = rng.choice(items, size=max(2, int(round(cold_frac * len(items)))), replace=False)
+    valid_items, test_items = held[: len(held) // 2], held[len(held) // 2:]
+    label = frame["x_label"].to_numpy().copy()
+    item = frame["item_idx"].to_numpy()
+    label[np.isin(item, valid_items)] = VALID
+    label[np.isin(item, test_items)] = TEST
+    return Split(f"{split.name} + {cold_frac:.0%} of items cold", frame.assign(x_label=label), split.n_users,
+                 split.n_items, cold_items=np.sort(test_items))
+
+
+def subset_interactions(split: Split) -> dict[str, pd.DataFrame]:
+    """The test interactions split into ``all`` / ``warm`` / ``cold`` (see the module docstring)."""
+    test = split.test
+    seen = np.zeros(split.n_items, dtype=bool)
+    seen[split.train["item_idx"].to_numpy()] = True
+    warm = seen[test["item_idx"].to_numpy()]
+    return {"all": test, "warm": test[warm], "cold": test[~warm]}
+
+
+def _sets(frame: pd.DataFrame, split: Split) -> UserItemSets:
+    return UserItemSets.from_frame(frame, split.n_users, split.n_items)
+
+
+def evaluate_subsets(model: Recommender, split: Split, ks: Sequence[int] = (10, 20),
+                     device: torch.device | str | None = None,
+                     subsets: Sequence[str] = SUBSETS) -> dict[str, RankingResult]:
+    """Full-ranking test metrics of a trained ``model`` on each non-empty subset.
+
+    Sequence models first get the history that ends just before the test item (train + valid).
+    """
+    device = pick_device(device) if device is None or isinstance(device, str) else device
+    model.eval()
+    if model.needs_sequences and hasattr(model, "set_history"):
+        model.set_history(pd.concat([split.train, split.valid]))
+    parts = subset_interactions(split)
+    out = {}
+    for name in subsets:
+        relevant = parts[name]
+        if relevant.empty:
+            continue
+        other = parts["cold" if name == "warm" else "warm"] if name != "all" else relevant.iloc[:0]
+        exclude = _sets(pd.concat([split.train, other]), split)
+        out[name] = evaluate_full_ranking(model.full_scores, _sets(relevant, split), exclude, ks=ks, device=device)
+    return out
+
+
+def summarize(result: RankingResult, n_boot: int = 1000, seed: int = 0,
+              metrics: Sequence[str] | None = None) -> dict[str, float]:
+    """Means, bootstrap bounds (``_lo``/``_hi``) and coverage of one ``RankingResult`` as a flat dict
+    (``metrics`` default: :func:`table_metrics` of the result's K)."""
+    metrics = table_metrics(result.ks) if metrics is None else metrics
+    means, ci = result.mean(), result.bootstrap_ci(n_boot=n_boot, seed=seed)
+    row: dict[str, float] = {"users": len(result.users)}
+    for m in metrics:
+        if m in means:
+            row[m], (row[f"{m}_lo"], row[f"{m}_hi"]) = means[m], ci[m]
+    row.update({f"coverage@{k}": v for k, v in result.coverage.items()})
+    return row
+
+
+@dataclasses.dataclass
+class Comparison:
+    """The outcome of :func:`evaluate_models`.
+
+    ``table``: one row per (model, subset), index ``(model, subset)``; columns ``users``, every
+    metric of :func:`table_metrics` with ``_lo``/``_hi``, ``coverage@K``, ``best_epoch``,
+    ``train_seconds``. ``results[(model, subset)]`` keeps the per-user metrics, ``fits[model]``
+    the training histories, ``models[model]`` the trained models.
+    """
+
+    table: pd.DataFrame
+    results: dict[tuple[str, str], RankingResult]
+    fits: dict[str, TrainResult]
+    models: dict[str, Recommender]
+    split_name: str
+    protocol: str = TABLE_PROTOCOL
+
+    def formatted(self, metrics: Sequence[str] = ("recall@20", "ndcg@20", "precision@20", "auc"),
+                  digits: int = 3) -> pd.DataFrame:
+        """The table as text cells ``mean [lo, hi]`` for reading (and for Markdown)."""
+        out = pd.DataFrame(index=self.table.index)
+        out["users"] = self.table["users"].astype(int)
+        for m in metrics:
+            col = self.table[m]
+            if f"{m}_lo" in self.table:
+                out[m] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" for v, lo, hi in
+                          zip(col, self.table[f"{m}_lo"], self.table[f"{m}_hi"])]
+            else:
+                out[m] = [f"{v:.{digits}f}" for v in col]
+        return out
+
+    def to_markdown(self, metrics: Sequence[str] = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "precision@20",
+                                                    "auc", "coverage@20"), digits: int = 4) -> str:
+        """A GitHub Markdown table with the protocol line under it."""
+        frame = self.formatted(metrics, digits).reset_index()
+        lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+        return "\n".join(lines) + f"\n\nSplit: {self.split_name}. Protocol: {self.protocol}.\n"
+
+    def to_json(self) -> str:
+        """Every number of the table, as ``{"split", "protocol", "rows": [{model, subset, ...}]}``."""
+        rows = self.table.reset_index().to_dict(orient="records")
+        return json.dumps({"split": self.split_name, "protocol": self.protocol, "rows": rows}, indent=2,
+                          default=float)
+
+
+def evaluate_models(models: Mapping[str, ModelSource], split: Split,
+                    configs: TrainConfig | Mapping[str, TrainConfig] | None = None, ks: Sequence[int] = (10, 20),
+                    n_boot: int = 1000, seed: int = 0, device: torch.device | str | None = None,
+                    progress: bool = True) -> Comparison:
+    """Train and evaluate every model on ``split``; see the module docstring.
+
+    ``models``: name -> a ``Recommender`` or a zero-argument factory (called after seeding, so
+    initial weights are reproducible). ``configs``: one ``TrainConfig`` for all, or one per name
+    (missing names get ``TrainConfig()``); ``seed`` and ``device`` override theirs.
+    """
+    device = pick_device(device)
+    fits, trained, results, rows = {}, {}, {}, []
+    for name, source in models.items():
+        cfg = configs.get(name, TrainConfig()) if isinstance(configs, Mapping) else (configs or TrainConfig())
+        cfg = dataclasses.replace(cfg, seed=seed, device=device, progress=progress and cfg.progress)
+        seed_everything(seed)
+        model = source() if not isinstance(source, Recommender) else source
+        fits[name] = fit(model, split, cfg)
+        trained[name] = fits[name].model
+        for subset, result in evaluate_subsets(trained[name], split, ks, device).items():
+            results[(name, subset)] = result
+            rows.append({"model": name, "subset": subset, **summarize(result, n_boot, seed),
+                         "best_epoch": fits[name].best_epoch, "train_seconds": fits[name].seconds})
+    table = pd.DataFrame(rows).set_index(["model", "subset"])
+    return Comparison(table, results, fits, trained, split.name)

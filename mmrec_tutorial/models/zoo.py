@@ -1,0 +1,96 @@
+"""Rankers by name, with defaults that train well without a sweep.
+
+``build_model("vbpr", n_users, n_items, features, masks)`` builds a ranker;
+``default_config("vbpr")`` gives the ``TrainConfig`` keyword arguments it was tuned with (on the
+sample catalog's random split; see ``benchmarks/ranking.py``). Names:
+
+=============  ===========================================================  ==========
+name           model                                                        content?
+=============  ===========================================================  ==========
+popularity     :class:`~.popularity.Popularity`                             no
+bpr            :class:`~.factor.BPRMF` (IDs only)                           no
+deepmf-id      :class:`~.deep_mf.DeepMF` without content                    no
+deepmf         :class:`~.deep_mf.DeepMF` (MLP towers over IDs + content)    yes
+vbpr           :class:`~.vbpr.VBPR` (ID + projected fused content)          yes
+sasrec         :class:`~.sasrec.SASRec` (tokens = ID + fused content)       optional
+sasrec-id      :class:`~.sasrec.SASRec` over IDs only                       no
+=============  ===========================================================  ==========
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from .base import Recommender
+from .content import ItemContent
+from .deep_mf import DeepMF
+from .factor import BPRMF
+from .popularity import Popularity
+from .sasrec import SASRec
+from .vbpr import VBPR
+
+Features = Mapping[str, torch.Tensor]
+
+#: TrainConfig keyword arguments per model (``epochs`` is the cap; early stopping decides).
+DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
+    "popularity": {},
+    "bpr": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "deepmf-id": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "deepmf": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "sasrec": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
+    "sasrec-id": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
+}
+#: Models that need item content (``features``) to be built.
+CONTENT_MODELS = ("deepmf", "vbpr", "sasrec")
+#: Models trained on a temporal (leave-last-out) split.
+SEQUENCE_MODELS = ("sasrec", "sasrec-id")
+
+
+def _content(features: Features | None, masks: Features | None, dim: int, fusion: nn.Module | None,
+             name: str) -> ItemContent:
+    if not features:
+        raise ValueError(f"model {name!r} needs item content features (e.g. from encoders.encode_catalog)")
+    return ItemContent(features, masks, dim=dim, fusion=fusion)
+
+
+def _builders() -> dict[str, Callable[..., Recommender]]:
+    return {
+        "popularity": lambda n_u, n_i, f, m, fu, kw: Popularity(n_u, n_i),
+        "bpr": lambda n_u, n_i, f, m, fu, kw: BPRMF(n_u, n_i, **kw),
+        "deepmf-id": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, None, **kw),
+        "deepmf": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "deepmf"),
+                                                        **kw),
+        "vbpr": lambda n_u, n_i, f, m, fu, kw: VBPR(n_u, n_i, _content(f, m, kw.pop("content_dim", 64), fu, "vbpr"),
+                                                    **kw),
+        "sasrec": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "sasrec"),
+                                                        **kw),
+        "sasrec-id": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, None, **kw),
+    }
+
+
+MODEL_NAMES: tuple[str, ...] = tuple(DEFAULT_CONFIGS)
+
+
+def build_model(name: str, n_users: int, n_items: int, features: Features | None = None,
+                masks: Features | None = None, fusion: nn.Module | None = None, **kwargs: Any) -> Recommender:
+    """A ranker by name (see the module docstring); ``kwargs`` go to its constructor.
+
+    ``features``: ``{modality: (n_items, d_m)}`` and ``masks``: ``{modality: (n_items,)}`` for the
+    content models; ``fusion`` replaces the default learnable weighted sum.
+    """
+    builders = _builders()
+    if name not in builders:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    return builders[name](n_users, n_items, features, masks, fusion, dict(kwargs))
+
+
+def default_config(name: str) -> dict[str, Any]:
+    """``TrainConfig`` keyword arguments that train ``name`` well (a copy; edit freely)."""
+    if name not in DEFAULT_CONFIGS:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    return dict(DEFAULT_CONFIGS[name])
