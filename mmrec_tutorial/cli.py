@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="QUICK off: full sizes (for a GPU or a patient CPU)")
     run.add_argument("--inplace", action="store_true", help="write outputs back into notebooks/ (maintainers)")
     run.set_defaults(func=_run)
+    __import__("mmrec_tutorial.cli_evaluate", fromlist=["add_evaluate_parser"]).add_evaluate_parser(sub)
     return parser
 
 

@@ -10,7 +10,8 @@ masked), and returns a :class:`Comparison` whose ``table`` has one row per (mode
 
 Each subset is ranked against the whole catalog with the user's training items masked, and
 also the user's test items of the *other* subset masked, so that a cold hit is not penalised
-for the warm test items ranked above it (and vice versa). Subsets with no test user are left out.
+for the warm test items ranked above it (and vice versa). Empty subsets are left out, and so is
+``warm`` when there is no cold test item (it would repeat ``all``).
 Every metric is the mean over users with a 95% percentile-bootstrap interval over users
 (``<metric>_lo``, ``<metric>_hi``); coverage@K is a catalog-level number without an interval.
 
@@ -21,17 +22,22 @@ items, so that one training run fills both rows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .data.splits import TEST, TRAIN, VALID, Split, UserItemSets
+from .data.adapters import RecDataset, load_dataset
+from .data.splits import (TEST, VALID, Split, UserItemSets, cold_start_split, random_split,
+                          temporal_split)
 from .device import pick_device, seed_everything
 from .metrics import PROTOCOL, RankingResult, evaluate_full_ranking
 from .models.base import Recommender
+from .models.zoo import CONTENT_MODELS, SEQUENCE_MODELS, build_model, default_config
 from .train import TrainConfig, TrainResult, fit
 
 SUBSETS = ("all", "warm", "cold")
@@ -99,7 +105,7 @@ def evaluate_subsets(model: Recommender, split: Split, ks: Sequence[int] = (10, 
     out = {}
     for name in subsets:
         relevant = parts[name]
-        if relevant.empty:
+        if relevant.empty or (name == "warm" and parts["cold"].empty):  # warm = all then: no row twice
             continue
         other = parts["cold" if name == "warm" else "warm"] if name != "all" else relevant.iloc[:0]
         exclude = _sets(pd.concat([split.train, other]), split)
@@ -125,7 +131,7 @@ def summarize(result: RankingResult, n_boot: int = 1000, seed: int = 0,
 class Comparison:
     """The outcome of :func:`evaluate_models`.
 
-    ``table``: one row per (model, subset), index ``(model, subset)``; columns ``users``, every
+    ``table``: one row per (model, subset), index ``(model, subset)``; columns ``split``, ``users``, every
     metric of :func:`table_metrics` with ``_lo``/``_hi``, ``coverage@K``, ``best_epoch``,
     ``train_seconds``. ``results[(model, subset)]`` keeps the per-user metrics, ``fits[model]``
     the training histories, ``models[model]`` the trained models.
@@ -142,6 +148,8 @@ class Comparison:
                   digits: int = 3) -> pd.DataFrame:
         """The table as text cells ``mean [lo, hi]`` for reading (and for Markdown)."""
         out = pd.DataFrame(index=self.table.index)
+        if self.table["split"].nunique() > 1:
+            out["split"] = self.table["split"]
         out["users"] = self.table["users"].astype(int)
         for m in metrics:
             col = self.table[m]
@@ -159,6 +167,16 @@ class Comparison:
         lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
         return "\n".join(lines) + f"\n\nSplit: {self.split_name}. Protocol: {self.protocol}.\n"
+
+    @staticmethod
+    def merge(parts: Sequence["Comparison"]) -> "Comparison":
+        """One comparison from several (e.g. ID/content models on one split, sequence models on another)."""
+        if len(parts) == 1:
+            return parts[0]
+        names = list(dict.fromkeys(p.split_name for p in parts))
+        return Comparison(pd.concat([p.table for p in parts]), {k: v for p in parts for k, v in p.results.items()},
+                          {k: v for p in parts for k, v in p.fits.items()},
+                          {k: v for p in parts for k, v in p.models.items()}, " | ".join(names))
 
     def to_json(self) -> str:
         """Every number of the table, as ``{"split", "protocol", "rows": [{model, subset, ...}]}``."""
@@ -188,7 +206,115 @@ def evaluate_models(models: Mapping[str, ModelSource], split: Split,
         trained[name] = fits[name].model
         for subset, result in evaluate_subsets(trained[name], split, ks, device).items():
             results[(name, subset)] = result
-            rows.append({"model": name, "subset": subset, **summarize(result, n_boot, seed),
+            rows.append({"model": name, "subset": subset, "split": split.name, **summarize(result, n_boot, seed),
                          "best_epoch": fits[name].best_epoch, "train_seconds": fits[name].seconds})
     table = pd.DataFrame(rows).set_index(["model", "subset"])
     return Comparison(table, results, fits, trained, split.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The experiment: dataset spec -> features -> split -> models -> table (CLI and notebook 06)
+# ---------------------------------------------------------------------------------------------
+
+SPLIT_KINDS = ("auto", "given", "random", "warm+cold", "temporal", "cold")
+DEFAULT_MODELS = ("popularity", "bpr", "deepmf", "vbpr", "fusion")
+
+
+def make_split(dataset: RecDataset, kind: str = "auto", seed: int = 0, cold_frac: float = 0.1) -> Split:
+    """The split of ``kind`` for ``dataset``:
+
+    ``given`` the source's own (MMRec's ``x_label``); ``random`` per-user 8:1:1; ``warm+cold``
+    random 8:1:1 with ``cold_frac`` of the items held out (:func:`with_cold_items`);
+    ``temporal`` leave-last-out; ``cold`` whole items held out only; ``auto`` = ``given`` when
+    the source has one, else ``warm+cold``.
+    """
+    if kind not in SPLIT_KINDS:
+        raise ValueError(f"split must be one of {SPLIT_KINDS}, got {kind!r}")
+    if kind == "auto":
+        kind = "given" if dataset.has_given_split else "warm+cold"
+    inter, n_u, n_i = dataset.interactions.drop(columns="x_label", errors="ignore"), dataset.n_users, dataset.n_items
+    if kind == "given":
+        return dataset.given_split()
+    if kind == "random":
+        return random_split(inter, n_u, n_i, seed=seed)
+    if kind == "warm+cold":
+        return with_cold_items(random_split(inter, n_u, n_i, seed=seed), cold_frac, seed)
+    if kind == "temporal":
+        return temporal_split(inter, n_u, n_i)
+    return cold_start_split(inter, n_u, n_i, cold_frac=cold_frac, seed=seed)
+
+
+def item_features(dataset: RecDataset, modalities: Sequence[str] | None = None,
+                  device: torch.device | str | None = None, cache_dir: str | Path | None = None,
+                  quick: bool = False, progress: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Item features ``{m: (n_items, d_m)}`` and masks ``{m: (n_items,)}`` for ``dataset``.
+
+    Precomputed features (MMRec's ``.npy``) are used as they are; every other requested modality
+    that the items have raw content for (text, image and audio files) is encoded with
+    ``encoders.encode_catalog`` (cached on disk, so a second run is fast). ``modalities=None``
+    takes all that are available.
+    """
+    available = [m for m in ("text", "image", "audio") if m in dataset.features or dataset.items[f"has_{m}"].any()]
+    wanted = [m for m in (modalities or available) if m in available]
+    features = {m: dataset.features[m] for m in wanted if m in dataset.features}
+    masks = {m: dataset.masks[m] for m in wanted if m in dataset.features}
+    to_encode = [m for m in wanted if m not in features]
+    if to_encode:
+        from .encoders import encode_catalog  # noqa: PLC0415  (heavy: loads pretrained weights)
+
+        encoded = encode_catalog(dataset.items, dataset.root, modalities=tuple(to_encode), device=device,
+                                 cache_dir=cache_dir, quick=quick)
+        features.update({m: encoded.features[m] for m in to_encode})
+        masks.update({m: encoded.masks[m] for m in to_encode})
+    return features, masks
+
+
+@dataclasses.dataclass
+class Experiment:
+    """What :func:`run_experiment` did: the data, the features, the splits and the table."""
+
+    dataset: RecDataset
+    features: dict[str, torch.Tensor]
+    masks: dict[str, torch.Tensor]
+    splits: dict[str, Split]
+    comparison: Comparison
+    notes: list[str]
+
+
+def run_experiment(data: str | RecDataset, models: Sequence[str] = DEFAULT_MODELS, split: str = "auto",
+                   epochs: int | None = None, quick: bool = False, device: torch.device | str | None = None,
+                   seed: int = 0, modalities: Sequence[str] | None = None, cache_dir: str | Path | None = None,
+                   download: bool = True, cold_frac: float = 0.1, n_boot: int = 1000,
+                   progress: bool = True) -> Experiment:
+    """Load ``data`` (a spec for ``data.adapters.load_dataset``, or a dataset), get item features,
+    train every model of ``models`` (names of ``models.zoo``) with its default config and compare.
+
+    Sequence models (``sasrec``) run on the temporal split, the others on ``split``. ``epochs``
+    caps the epochs of every model; ``quick`` caps them at 10, encodes in quick mode and draws
+    200 bootstrap samples. Content models are skipped, with a note, when there is no content.
+    """
+    dataset = load_dataset(data, cache_dir=cache_dir, download=download) if isinstance(data, str) else data
+    notes = list(dataset.notes)
+    device = pick_device(device)
+    content_wanted = any(m in CONTENT_MODELS for m in models)
+    features, masks = (item_features(dataset, modalities, device, cache_dir, quick, progress)
+                       if content_wanted else ({}, {}))
+    cap = min(epochs or 10**6, 10 if quick else 10**6)
+    groups: dict[str, dict[str, ModelSource]] = {}
+    configs: dict[str, TrainConfig] = {}
+    for name in models:
+        if name in CONTENT_MODELS and not features:
+            notes.append(f"{name} skipped: {dataset.name} has no item content features")
+            continue
+        kind = "temporal" if name in SEQUENCE_MODELS else split
+        groups.setdefault(kind, {})[name] = functools.partial(build_model, name, dataset.n_users, dataset.n_items,
+                                                              features, masks)
+        cfg = default_config(name)
+        cfg["epochs"] = min(cfg.get("epochs", TrainConfig.epochs), cap)
+        configs[name] = TrainConfig(**cfg)
+    if not groups:
+        raise ValueError(f"no model to run on {dataset.name} (asked for {', '.join(models)})")
+    splits = {kind: make_split(dataset, kind, seed, cold_frac) for kind in groups}
+    parts = [evaluate_models(group, splits[kind], configs, n_boot=200 if quick else n_boot, seed=seed,
+                             device=device, progress=progress) for kind, group in groups.items()]
+    return Experiment(dataset, features, masks, splits, Comparison.merge(parts), notes)

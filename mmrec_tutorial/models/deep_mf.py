@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .content import ItemContent
-from .factor import FactorModel, _embedding, trained_item_mask
+from .factor import FactorModel, _embedding
 
 
 def mlp(d_in: int, hidden: Sequence[int], d_out: int, dropout: float = 0.0) -> nn.Sequential:
@@ -46,11 +46,6 @@ class DeepMF(FactorModel):
         self.user_tower = mlp(dim, hidden, dim, dropout)
         self.item_tower = mlp(dim + (content.dim if content is not None else 0), hidden, dim, dropout)
         self.cold_content_only = cold_content_only and content is not None
-        self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
-
-    def prepare(self, split) -> None:
-        if self.cold_content_only:
-            self.seen.copy_(trained_item_mask(split, self.n_items))
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, dim)``."""
@@ -60,7 +55,7 @@ class DeepMF(FactorModel):
         """``(b,) -> (b, dim)`` (``None``: all items)."""
         if items is None:
             items = torch.arange(self.n_items, device=self.seen.device)
-        ids = self.item_emb(items) * self.seen[items, None].to(self.item_emb.weight.dtype)
+        ids = self.item_emb(items) * self.id_gate(items)[:, None]
         x = ids if self.content is None else torch.cat([ids, self.content(items)], dim=-1)
         return self.item_tower(x)
 

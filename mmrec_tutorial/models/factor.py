@@ -4,6 +4,11 @@
 ``p_u`` (``user_vectors``) and ``q_i`` (``item_vectors``), and optionally the item bias ``b_i``;
 this class turns them into full-catalog scores, pairwise scores, and the BPR or sampled-softmax
 loss (``loss="bpr"`` / ``"softmax"``).
+
+Negatives come only from the items that exist at training time, i.e. that have a training
+interaction (``seen``, set by ``prepare``): an item held out as cold is a *new* item, which a
+real system could not have sampled as a negative. Without this, a content model learns to push
+exactly those items down (it can recognise them by their content) and the cold-start test is void.
 """
 
 from __future__ import annotations
@@ -19,11 +24,33 @@ from .losses import LOSSES, bpr_loss, sampled_softmax_loss
 class FactorModel(Recommender):
     """Inner-product ranker; see the module docstring. ``temperature`` is the softmax's τ."""
 
+    cold_content_only: bool = False  # content models set it: unseen items drop their ID part
+
     def __init__(self, n_users: int, n_items: int, loss: str = "bpr", temperature: float = 1.0) -> None:
         super().__init__(n_users, n_items)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         self.loss_name, self.temperature = loss, temperature
+        self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
+
+    def prepare(self, split) -> None:
+        """Record which items have training interactions (``seen``, ``(n_items,)`` bool)."""
+        self.seen.copy_(trained_item_mask(split, self.n_items).to(self.seen.device))
+
+    def id_gate(self, items: torch.Tensor) -> torch.Tensor:
+        """``(b,)`` float: 1 where an item's ID part counts, 0 for unseen items when the model has
+        ``cold_content_only`` set (their ID vectors never saw a positive: pure noise)."""
+        if not self.cold_content_only:
+            return torch.ones(items.shape, device=items.device)
+        return self.seen[items].float()
+
+    def catalog_negatives(self, neg: torch.Tensor) -> torch.Tensor:
+        """``(b,)`` negatives with every unseen item replaced by a uniformly drawn seen one."""
+        if bool(self.seen.all()):
+            return neg
+        seen_items = torch.nonzero(self.seen).flatten()
+        draw = seen_items[torch.randint(len(seen_items), neg.shape, device=neg.device)]
+        return torch.where(self.seen[neg], neg, draw)
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, d)``."""
@@ -51,6 +78,7 @@ class FactorModel(Recommender):
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
         """BPR or in-batch sampled softmax over ``(b,)`` users, positives and negatives, plus L2."""
+        neg = self.catalog_negatives(neg)
         u = self.user_vectors(users)
         items = torch.cat([pos, neg])
         vecs, bias = self.item_vectors(items), self.item_bias(items)

@@ -19,6 +19,7 @@ from torch import nn
 from ..data.datasets import UserSequences
 from .base import Recommender
 from .content import ItemContent
+from .factor import trained_item_mask
 from .losses import LOSSES
 
 
@@ -53,9 +54,13 @@ class SASRec(Recommender):
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.register_buffer("history", torch.zeros(n_users, max_len, dtype=torch.long))
+        self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
 
     def prepare(self, split) -> None:
+        """Store the training histories, and which items exist at training time (``seen``): only
+        those compete in the training softmax or serve as negatives (see ``factor.FactorModel``)."""
         self.set_history(split.train)
+        self.seen.copy_(trained_item_mask(split, self.n_items).to(self.seen.device))
 
     def set_history(self, interactions: pd.DataFrame) -> None:
         """Use each user's last ``max_len`` items of ``interactions`` (by timestamp) as the history."""
@@ -91,8 +96,10 @@ class SASRec(Recommender):
         states = self.encode(inputs, table)[targets > 0]  # (n, dim)
         target_items = targets[targets > 0] - 1
         if self.loss_name == "softmax":
-            return F.cross_entropy((states @ table[1:].T).float(), target_items)
-        negatives = torch.randint(0, self.n_items, target_items.shape, device=states.device)
+            logits = (states @ table[1:].T).float().masked_fill(~self.seen, float("-inf"))
+            return F.cross_entropy(logits, target_items)
+        seen_items = torch.nonzero(self.seen).flatten()
+        negatives = seen_items[torch.randint(len(seen_items), target_items.shape, device=states.device)]
         pos = (states * table[target_items + 1]).sum(-1)
         neg = (states * table[negatives + 1]).sum(-1)
         return F.softplus(neg - pos).mean()

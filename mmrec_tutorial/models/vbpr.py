@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .content import ItemContent
-from .factor import FactorModel, _embedding, trained_item_mask
+from .factor import FactorModel, _embedding
 
 
 class VBPR(FactorModel):
@@ -37,11 +37,6 @@ class VBPR(FactorModel):
         self.item_beta = nn.Parameter(torch.zeros(n_items))
         self.content_beta = nn.Linear(content.dim, 1, bias=False)
         self.cold_content_only = cold_content_only
-        self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
-
-    def prepare(self, split) -> None:
-        if self.cold_content_only:
-            self.seen.copy_(trained_item_mask(split, self.n_items))
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, dim + content.dim + 1)``."""
@@ -52,10 +47,10 @@ class VBPR(FactorModel):
         """``(b,) -> (b, dim + content.dim + 1)`` (``None``: all items)."""
         if items is None:
             items = torch.arange(self.n_items, device=self.seen.device)
-        seen = self.seen[items].to(self.item_beta.dtype)
+        gate = self.id_gate(items)
         content = self.content(items)
-        bias = self.item_beta[items] * seen + self.content_beta(content).squeeze(-1)
-        return torch.cat([self.item_emb(items) * seen[:, None], content, bias[:, None]], dim=-1)
+        bias = self.item_beta[items] * gate + self.content_beta(content).squeeze(-1)
+        return torch.cat([self.item_emb(items) * gate[:, None], content, bias[:, None]], dim=-1)
 
     def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
         """Mean over the batch of the squared norms of γ_u, θ_u, γ_i, γ_j, β_i, β_j."""

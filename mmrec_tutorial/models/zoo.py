@@ -12,7 +12,9 @@ bpr            :class:`~.factor.BPRMF` (IDs only)                           no
 deepmf-id      :class:`~.deep_mf.DeepMF` without content                    no
 deepmf         :class:`~.deep_mf.DeepMF` (MLP towers over IDs + content)    yes
 vbpr           :class:`~.vbpr.VBPR` (ID + projected fused content)          yes
-sasrec         :class:`~.sasrec.SASRec` (tokens = ID + fused content)       optional
+fusion         :class:`~.fused.FusedRecommender` (multimodal two-tower)     yes
+crossmodal     :class:`~.crossmodal_ranker.CrossModalRanker` (δ-mix, c_uv)  yes
+sasrec         :class:`~.sasrec.SASRec` (tokens = ID + fused content)       yes
 sasrec-id      :class:`~.sasrec.SASRec` over IDs only                       no
 =============  ===========================================================  ==========
 """
@@ -42,11 +44,13 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "deepmf-id": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
     "deepmf": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
     "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "fusion": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
+    "crossmodal": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
     "sasrec": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
     "sasrec-id": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
 }
 #: Models that need item content (``features``) to be built.
-CONTENT_MODELS = ("deepmf", "vbpr", "sasrec")
+CONTENT_MODELS = ("deepmf", "vbpr", "fusion", "crossmodal", "sasrec")
 #: Models trained on a temporal (leave-last-out) split.
 SEQUENCE_MODELS = ("sasrec", "sasrec-id")
 
@@ -58,8 +62,27 @@ def _content(features: Features | None, masks: Features | None, dim: int, fusion
     return ItemContent(features, masks, dim=dim, fusion=fusion)
 
 
+def _fused(n_users: int, n_items: int, features: Features | None, masks: Features | None,
+           fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+    from .fused import FusedRecommender  # noqa: PLC0415
+
+    if not features:
+        raise ValueError("model 'fusion' needs item content features (e.g. from encoders.encode_catalog)")
+    return FusedRecommender(n_users, n_items, features, masks, **({"fusion": fusion} if fusion else {}), **kwargs)
+
+
+def _crossmodal(n_users: int, n_items: int, features: Features | None, masks: Features | None,
+                fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+    from .crossmodal_ranker import CrossModalRanker  # noqa: PLC0415
+
+    content = _content(features, masks, kwargs.pop("dim", 64), fusion, "crossmodal")
+    return CrossModalRanker(n_users, n_items, content, **kwargs)
+
+
 def _builders() -> dict[str, Callable[..., Recommender]]:
     return {
+        "fusion": _fused,
+        "crossmodal": _crossmodal,
         "popularity": lambda n_u, n_i, f, m, fu, kw: Popularity(n_u, n_i),
         "bpr": lambda n_u, n_i, f, m, fu, kw: BPRMF(n_u, n_i, **kw),
         "deepmf-id": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, None, **kw),
