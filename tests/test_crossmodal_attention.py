@@ -76,12 +76,16 @@ def test_score_all_matches_pairwise_forward():
     gen = torch.Generator().manual_seed(2)
     toks = torch.randn(n, 3, d, generator=gen)
     tmask = torch.rand(n, 3, generator=gen) > 0.3
+    tmask[0] = False  # an item with no modality at all
+    hmask = hmask.clone()
+    hmask[2] = False  # a user with no history
     targets = torch.randn(n, d, generator=gen)
     fast = attn.score_all(hist, hmask, toks, tmask, targets)
     assert fast.shape == (b, n)
     for u in range(b):
         out = attn(hist[u].expand(n, -1, -1), hmask[u].expand(n, -1), toks, tmask)
         assert torch.allclose(fast[u], (out.c * targets).sum(-1), atol=1e-5)
+    assert torch.isfinite(fast).all()
 
 
 def test_delta_mix_fixed_learned_and_bounds():
@@ -133,6 +137,33 @@ def test_ranker_full_scores_match_pairwise_scores(cross):
     assert model.delta.value.item() == (0.5 if cross else 1.0)
 
 
+def test_ranker_id_dropout_only_in_training_and_only_for_seen_items():
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6, id_dropout=1.0)
+    model.prepare(split)
+    model.seen[:] = True
+    model.seen[5] = False
+    content = model._items()[0]
+    items = torch.tensor([3, 5])
+    model.train()
+    assert torch.allclose(model._candidates(items, content), content[items])  # every ID part dropped
+    model.eval()
+    expected = content[items] + model.item_emb(items) * torch.tensor([[1.0], [0.0]])
+    assert torch.allclose(model._candidates(items, content), expected)
+
+
+def test_ranker_draws_negatives_among_seen_items():
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
+    model.prepare(split)
+    model.seen[:] = True
+    model.seen[[2, 7]] = False
+    torch.manual_seed(0)
+    neg = model.catalog_negatives(torch.tensor([2, 7, 3] * 20))
+    assert model.seen[neg].all() and (neg[2::3] == 3).all()
+
+
 def test_ranker_hides_the_positive_from_its_own_history_and_trains():
     torch.manual_seed(0)
     split = _tiny_split()
@@ -141,10 +172,10 @@ def test_ranker_hides_the_positive_from_its_own_history_and_trains():
     assert model.history.shape == (30, 6) and (model.history[model.history > 0] <= 24).all()
     user = 0
     pos = int(model.history[user, -1]) - 1
-    z_all = model.item_vectors()
-    _, _, hidden = model._history(torch.tensor([user]), z_all, hide=torch.tensor([pos]))
-    _, _, shown = model._history(torch.tensor([user]), z_all)
-    assert shown[0, -1] and not hidden[0, -1]
+    _, hidden = model._history(torch.tensor([user]), hide=torch.tensor([pos]))
+    idx, shown = model._history(torch.tensor([user]))
+    assert shown[0, -1] and not hidden[0, -1] and idx[0, -1] == pos
+    model.train()
     users, pos_items = torch.tensor([0, 1, 2]), torch.tensor([pos, 0, 1])
     loss = model.loss(users, pos_items, torch.tensor([5, 6, 7]), reg=1e-4)
     loss.backward()

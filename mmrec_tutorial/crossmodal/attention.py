@@ -61,7 +61,9 @@ class BidirectionalCrossAttention(nn.Module):
 
     See the module docstring for the equations. ``forward`` works on matched pairs (training,
     attention maps); ``score_all`` gives :math:`\\langle c_{uv}, \\text{targets}_v\\rangle` for every
-    user × item in a batch of users (full ranking).
+    user × item in a batch of users (full ranking). Both have ``*_kv`` variants that take history
+    keys and values already projected: the history items are items, so a ranker projects all
+    items once (:meth:`project_history`) and gathers rows, instead of projecting ``b·L`` vectors.
     """
 
     def __init__(self, dim: int) -> None:
@@ -72,28 +74,27 @@ class BidirectionalCrossAttention(nn.Module):
         self.v_hist = nn.Linear(dim, dim, bias=False)
         self.v_tok = nn.Linear(dim, dim, bias=False)
 
-    def _pool_weights(self, affinity: torch.Tensor, hist_mask: torch.Tensor, tok_mask: torch.Tensor):
-        """``affinity`` ``(..., L, M)``; masks broadcastable to it. Returns α, β and their pooled
-        forms ᾱ ``(..., M)`` (mean over real history items) and β̄ ``(..., L)`` (mean over present modalities)."""
-        alpha = masked_softmax(affinity, tok_mask, dim=-1)  # over modalities
-        beta = masked_softmax(affinity, hist_mask, dim=-2)  # over history
-        alpha = alpha * hist_mask  # padding rows never count
-        beta = beta * tok_mask
-        n_hist = hist_mask.float().sum(-2).clamp(min=1)  # (..., 1)
-        n_tok = tok_mask.float().sum(-1).clamp(min=1)  # (..., 1) or (..., L)
-        alpha_bar = alpha.sum(-2) / n_hist
-        beta_bar = beta.sum(-1) / n_tok
-        return alpha, beta, alpha_bar, beta_bar
+    def project_history(self, vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys :math:`W_h h` and values :math:`V_h h` of history vectors ``(..., d)``."""
+        return self.w_hist(vectors), self.v_hist(vectors)
 
     def forward(self, history: torch.Tensor, history_mask: torch.Tensor, tokens: torch.Tensor,
                 token_mask: torch.Tensor) -> CrossAttentionOutput:
         """``history`` ``(b, L, d)``, ``history_mask`` ``(b, L)`` bool (False = padding), ``tokens``
         ``(b, M, d)``, ``token_mask`` ``(b, M)`` bool (False = modality missing)."""
-        affinity = torch.einsum("bld,bmd->blm", self.w_hist(history), self.w_tok(tokens)) / math.sqrt(self.dim)
+        keys, values = self.project_history(history)
+        return self.forward_kv(keys, values, history_mask, tokens, token_mask)
+
+    def forward_kv(self, keys: torch.Tensor, values: torch.Tensor, history_mask: torch.Tensor,
+                   tokens: torch.Tensor, token_mask: torch.Tensor) -> CrossAttentionOutput:
+        """As ``forward``, with the history's keys and values ``(b, L, d)`` given."""
+        affinity = torch.einsum("bld,bmd->blm", keys, self.w_tok(tokens)) / math.sqrt(self.dim)
         hm, tm = history_mask[:, :, None], token_mask[:, None, :]
-        alpha, beta, alpha_bar, beta_bar = self._pool_weights(affinity, hm, tm)
-        c = torch.einsum("bm,bmd->bd", alpha_bar, self.v_tok(tokens)) + torch.einsum("bl,bld->bd", beta_bar,
-                                                                                       self.v_hist(history))
+        alpha = masked_softmax(affinity, tm, dim=-1) * hm  # over modalities; padding rows never count
+        beta = masked_softmax(affinity, hm, dim=-2) * tm  # over history; missing modalities never count
+        alpha_bar = alpha.sum(-2) / hm.float().sum(-2).clamp(min=1)  # (b, M)
+        beta_bar = beta.sum(-1) / tm.float().sum(-1).clamp(min=1)  # (b, L)
+        c = torch.einsum("bm,bmd->bd", alpha_bar, self.v_tok(tokens)) + torch.einsum("bl,bld->bd", beta_bar, values)
         return CrossAttentionOutput(c, alpha, beta, alpha_bar, beta_bar)
 
     def score_all(self, history: torch.Tensor, history_mask: torch.Tensor, tokens: torch.Tensor,
@@ -104,21 +105,37 @@ class BidirectionalCrossAttention(nn.Module):
         ``token_mask`` ``(n, M)`` for *all* candidate items; ``targets`` ``(n, d)`` (usually z_v).
         Memory is ``O(b·L·n·M)`` (the affinities); no ``(b, n, d)`` tensor is built.
         """
-        keys_h, keys_t = self.w_hist(history), self.w_tok(tokens)  # (b, L, d), (n, M, d)
-        b, L, d = keys_h.shape
+        keys, values = self.project_history(history)
+        return self.score_all_kv(keys, values, history_mask, tokens, token_mask, targets)
+
+    def score_all_kv(self, keys: torch.Tensor, values: torch.Tensor, history_mask: torch.Tensor,
+                     tokens: torch.Tensor, token_mask: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """As ``score_all``, with the history's keys and values ``(b, L, d)`` given."""
+        b, L, d = keys.shape
+        keys_t = self.w_tok(tokens)  # (n, M, d)
         n, M, _ = keys_t.shape
-        affinity = (keys_h.reshape(b * L, d) @ keys_t.reshape(n * M, d).T).reshape(b, L, n, M) / math.sqrt(d)
-        hm = history_mask[:, :, None, None]  # (b, L, 1, 1)
-        tm = token_mask[None, None, :, :]  # (1, 1, n, M)
-        alpha = masked_softmax(affinity, tm, dim=-1) * hm
-        alpha_bar = alpha.sum(1) / hm.float().sum(1).clamp(min=1)  # (b, n, M)
+        # layout (b, n, M, L): the softmax over the history runs along contiguous memory
+        affinity = torch.matmul(keys_t.reshape(n * M, d), keys.transpose(1, 2)).reshape(b, n, M, L) / math.sqrt(d)
+        hm = history_mask.to(affinity.dtype)  # (b, L)
+        tm = token_mask.to(affinity.dtype)  # (n, M)
+        # masks as additive biases (0 / -inf) so that one softmax kernel does the work; a slice with
+        # nothing to attend to gets bias 0 everywhere and is zeroed by the mask afterwards
+        tok_bias = torch.zeros_like(tm).masked_fill(~token_mask & token_mask.any(-1, keepdim=True), float("-inf"))
+        hist_bias = torch.zeros_like(hm).masked_fill(~history_mask & history_mask.any(-1, keepdim=True), float("-inf"))
+        n_hist = hm.sum(-1).clamp(min=1)  # (b,)
+        n_tok = tm.sum(-1).clamp(min=1)  # (n,)
+        # user -> item: softmax over modalities, mean over real history rows: ᾱ (b, n, M)
+        alpha = torch.softmax(affinity + tok_bias[None, :, :, None], dim=2)
+        alpha_bar = torch.matmul(alpha, (hm / n_hist[:, None])[:, None, :, None]).squeeze(-1) * tm
         del alpha
-        beta = masked_softmax(affinity, hm, dim=1) * tm
-        beta_bar = beta.sum(-1) / tm.float().sum(-1).clamp(min=1)  # (b, L, n)
-        del beta, affinity
+        # item -> user: softmax over history, mean over present modalities: β̄ (b, n, L)
+        beta = torch.softmax(affinity + hist_bias[:, None, None, :], dim=-1)
+        del affinity
+        beta_bar = torch.matmul((tm / n_tok[:, None])[None, :, None, :], beta).squeeze(2) * hm[:, None, :]
+        del beta
         tok_dot = torch.einsum("nmd,nd->nm", self.v_tok(tokens), targets)  # (n, M): <V_t t_m^v, z_v>
-        hist_dot = self.v_hist(history) @ targets.T  # (b, L, n): <V_h h_l, z_v>
-        return (alpha_bar * tok_dot[None]).sum(-1) + (beta_bar * hist_dot).sum(1)
+        hist_dot = torch.matmul(targets, values.transpose(1, 2))  # (b, n, L): <V_h h_l, z_v>
+        return (alpha_bar * tok_dot[None]).sum(-1) + (beta_bar * hist_dot).sum(-1)
 
 
 class DeltaMix(nn.Module):

@@ -12,7 +12,11 @@ Pieces (``d`` = ``content.dim``):
 * score :math:`s_u^v = \\langle \\delta z_u + (1-\\delta) c_{uv},\\; z_v \\rangle`, δ fixed or learned.
 
 Training is BPR (``train.fit``); while training, the positive item is hidden from the user's own
-history, so that c_uv cannot score an item by finding it there. ``align_weight > 0`` adds the
+history, so that c_uv cannot score an item by finding it there; a candidate's ID embedding is
+dropped at random (``id_dropout``), so that items known only by their content (cold items) are
+scored on the same scale as the others; and negatives are drawn among items that have training
+interactions (``FactorModel.catalog_negatives``), as new items would not be in the training
+catalog. ``align_weight > 0`` adds the
 contrastive alignment loss (symmetric InfoNCE between every pair of modality tokens, and between
 the fused content and the ID embedding of seen items) on the batch's items.
 
@@ -30,12 +34,11 @@ from torch import nn
 from ..crossmodal import (BidirectionalCrossAttention, CrossAttentionOutput, DeltaMix, LogitScale,
                           borrow_missing, info_nce, modality_pairs, pairwise_alignment_loss)
 from ..data.datasets import UserSequences
-from .base import Recommender
 from .content import ItemContent
-from .factor import _embedding, trained_item_mask
+from .factor import FactorModel, _embedding
 
 
-class CrossModalRanker(Recommender):
+class CrossModalRanker(FactorModel):
     """See the module docstring.
 
     Args:
@@ -44,16 +47,23 @@ class CrossModalRanker(Recommender):
         cross: use c_uv at all; ``False`` means δ = 1 exactly (fusion only).
         align_weight: weight λ of the alignment loss added to BPR (0: none).
         align_id: include content ↔ ID embedding in the alignment loss.
+        align_modalities: include every pair of modality tokens in the alignment loss.
+        align_heads: compare vectors through small linear heads (used only by the loss, as in
+            SimCLR/CLIP), so that aligning does not force text and image tokens to coincide and
+            lose what each modality adds on its own.
         max_len: history items each user attends over (the most recent ones).
         cold_content_only: drop the ID embedding of items without training interactions.
+        id_dropout: in training, drop a seen candidate's ID embedding with this probability, so the
+            model also learns to rank items from content alone (as it must for cold items).
         borrow: fill a missing modality token with the item's other (aligned) tokens at scoring time.
     """
 
     def __init__(self, n_users: int, n_items: int, content: ItemContent, delta: float = 0.5,
                  learn_delta: bool = True, cross: bool = True, align_weight: float = 0.0, align_id: bool = True,
-                 max_len: int = 50, cold_content_only: bool = True, init_std: float = 0.1,
-                 borrow: bool = False) -> None:
-        super().__init__(n_users, n_items)
+                 align_modalities: bool = True, align_heads: bool = True,
+                 max_len: int = 20, cold_content_only: bool = True, id_dropout: float = 0.3,
+                 init_std: float = 0.1, borrow: bool = False) -> None:
+        super().__init__(n_users, n_items)  # BPR; FactorModel keeps ``seen`` and draws negatives
         if content.n_items != n_items:
             raise ValueError(f"content has {content.n_items} items, the model {n_items}")
         d = content.dim
@@ -66,22 +76,25 @@ class CrossModalRanker(Recommender):
         self.delta = DeltaMix(delta if cross else 1.0, learnable=learn_delta and cross)
         if not cross:
             self.delta.set(1.0)
-        self.align_weight, self.align_id = align_weight, align_id
-        self.pairs = modality_pairs(self.modalities)
+        self.align_weight, self.align_id, self.align_modalities = align_weight, align_id, align_modalities
+        if not (align_id or align_modalities):
+            raise ValueError("align_id and align_modalities cannot both be False")
+        self.pairs = modality_pairs(self.modalities) if align_modalities else []
         names = [f"{a}-{b}" for a, b in self.pairs] + (["content-id"] if align_id else [])
         self.scales = nn.ModuleDict({n: LogitScale(0.1) for n in names})
-        self.cold_content_only, self.borrow = cold_content_only, borrow
-        self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
+        head_names = (self.modalities if align_modalities else []) + (["content", "id"] if align_id else [])
+        self.align_heads = nn.ModuleDict({n: nn.Linear(d, d) for n in head_names}) if align_heads else None
+        self.cold_content_only, self.id_dropout, self.borrow = cold_content_only, id_dropout, borrow
         self.register_buffer("history", torch.zeros(n_users, max_len, dtype=torch.long))  # item_idx + 1, 0 = pad
         self.last_align: dict[str, float] = {}
 
     # ----------------------------------------------------------------- data the model keeps
     def prepare(self, split) -> None:
-        """Store each user's last ``max_len`` training items and which items were seen in training."""
+        """Store which items have training interactions (``seen``) and each user's last ``max_len``
+        training items (``history``, item_idx + 1, 0 = padding)."""
+        super().prepare(split)
         seqs = UserSequences(split.train, self.n_users, self.max_len)
         self.history.copy_(seqs.history_matrix(torch.arange(self.n_users)).to(self.history.device))
-        if self.cold_content_only:
-            self.seen.copy_(trained_item_mask(split, self.n_items).to(self.seen.device))
 
     # ----------------------------------------------------------------- representations
     def item_tokens(self, items: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -98,45 +111,47 @@ class CrossModalRanker(Recommender):
             feats, masks = borrow_missing(feats, masks)
         return feats, masks
 
-    def item_vectors(self, items: torch.Tensor | None = None, tokens=None) -> torch.Tensor:
-        """:math:`z_v` = fused content + ID embedding (seen items only): ``(b,) -> (b, d)``."""
-        if items is None:
-            items = torch.arange(self.n_items, device=self.seen.device)
-        feats, masks = tokens if tokens is not None else self.item_tokens(items)
+    def _items(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """For all items: fused content ``(n, d)``, :math:`z_v` ``(n, d)``, modality tokens
+        ``(n, M, d)`` and their mask ``(n, M)``."""
+        feats, masks = self.item_tokens()
         content = self.content.fusion(feats, masks)
-        return content + self.item_emb(items) * self.seen[items, None].to(content.dtype)
+        z_all = content + self.item_emb.weight * self.id_gate(self._all_items())[:, None]
+        tokens, tmask = torch.stack(list(feats.values()), 1), torch.stack(list(masks.values()), 1)
+        return content, z_all, tokens, tmask
+
+    def _all_items(self) -> torch.Tensor:
+        return torch.arange(self.n_items, device=self.seen.device)
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """:math:`z_v` = fused content + ID embedding (seen items only): ``(b,) -> (b, d)`` (None: all)."""
+        z_all = self._items()[1]
+        return z_all if items is None else z_all[items]
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """:math:`z_u`: ``(b,) -> (b, d)``."""
         return self.user_emb(users)
 
-    def _history(self, users: torch.Tensor, z_all: torch.Tensor,
-                 hide: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """History item indices ``(b, L)`` (-1 = pad), their z ``(b, L, d)`` and mask ``(b, L)``;
+    def _history(self, users: torch.Tensor, hide: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """History item indices ``(b, L)`` (padding points at item 0) and mask ``(b, L)``;
         ``hide`` ``(b,)``: an item to mask out of each row (the positive while training)."""
         tokens = self.history[users]
         mask = tokens > 0
         if hide is not None:
             mask = mask & (tokens != hide[:, None] + 1)
-        idx = tokens - 1
-        return idx, z_all[idx.clamp(min=0)] * mask[..., None], mask
-
-    @staticmethod
-    def _stack(feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.stack(list(feats.values()), dim=1), torch.stack(list(masks.values()), dim=1)
+        return (tokens - 1).clamp(min=0), mask
 
     # ----------------------------------------------------------------- scoring
     def score_parts(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The two parts of the score for every item: ``S_z`` = ⟨z_u, z_v⟩ and ``S_c`` = ⟨c_uv, z_v⟩,
         each ``(b, n_items)``; the score is ``δ·S_z + (1−δ)·S_c`` (linear in δ)."""
-        feats, masks = self.item_tokens()
-        z_all = self.item_vectors(None, (feats, masks))
+        _, z_all, tokens, tmask = self._items()
         s_z = self.user_vectors(users) @ z_all.T
         if self.attention is None:
             return s_z, torch.zeros_like(s_z)
-        _, hist, hmask = self._history(users, z_all)
-        tokens, tmask = self._stack(feats, masks)
-        return s_z, self.attention.score_all(hist, hmask, tokens, tmask, z_all)
+        keys, values = self.attention.project_history(z_all)  # per item, once
+        idx, hmask = self._history(users)
+        return s_z, self.attention.score_all_kv(keys[idx], values[idx], hmask, tokens, tmask, z_all)
 
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, n_items)``."""
@@ -146,20 +161,20 @@ class CrossModalRanker(Recommender):
         delta = self.delta.value
         return delta * s_z + (1 - delta) * s_c
 
-    def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, z_all: torch.Tensor,
-                     feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], hide: torch.Tensor | None):
-        z_u, z_v = self.user_vectors(users), z_all[items]
+    def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, z_v: torch.Tensor, z_all: torch.Tensor,
+                     tokens: torch.Tensor, tmask: torch.Tensor, hide: torch.Tensor | None) -> torch.Tensor:
+        z_u = self.user_vectors(users)
         if self.attention is None:
             return (z_u * z_v).sum(-1)
-        _, hist, hmask = self._history(users, z_all, hide)
-        tokens, tmask = self._stack({m: f[items] for m, f in feats.items()}, {m: k[items] for m, k in masks.items()})
-        c = self.attention(hist, hmask, tokens, tmask).c
+        keys, values = self.attention.project_history(z_all)
+        idx, hmask = self._history(users, hide)
+        c = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[items], tmask[items]).c
         return (self.delta(z_u, c) * z_v).sum(-1)
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """``(b,), (b,) -> (b,)`` (same numbers as ``full_scores`` picks)."""
-        feats, masks = self.item_tokens()
-        return self._pair_scores(users, items, self.item_vectors(None, (feats, masks)), feats, masks, None)
+        _, z_all, tokens, tmask = self._items()
+        return self._pair_scores(users, items, z_all[items], z_all, tokens, tmask, None)
 
     @torch.no_grad()
     def explain(self, user: int, item: int) -> tuple[CrossAttentionOutput, np.ndarray]:
@@ -167,37 +182,52 @@ class CrossModalRanker(Recommender):
         history item indices ``(L,)`` (-1 = padding) that its rows refer to."""
         if self.attention is None:
             raise ValueError("this model has no cross-attention (cross=False)")
-        feats, masks = self.item_tokens()
-        z_all = self.item_vectors(None, (feats, masks))
-        users = torch.tensor([user], device=z_all.device)
-        idx, hist, hmask = self._history(users, z_all)
-        tokens, tmask = self._stack({m: f[[item]] for m, f in feats.items()}, {m: k[[item]] for m, k in masks.items()})
-        out = self.attention(hist, hmask, tokens, tmask)
+        _, z_all, tokens, tmask = self._items()
+        idx, hmask = self._history(torch.tensor([user], device=z_all.device))
+        keys, values = self.attention.project_history(z_all)
+        out = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[[item]], tmask[[item]])
         return out, torch.where(hmask, idx, -1)[0].cpu().numpy()
 
     # ----------------------------------------------------------------- training
     def alignment_loss(self, items: torch.Tensor, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
                        z_content: torch.Tensor) -> torch.Tensor:
         """Mean InfoNCE over modality pairs (+ content ↔ ID for seen items) on ``items`` ``(k,)``."""
-        tokens = {m: f[items] for m, f in feats.items()}
-        tmasks = {m: k[items] for m, k in masks.items()}
-        loss, parts = pairwise_alignment_loss(tokens, tmasks, self.pairs, self.scales)
+        def head(name: str, x: torch.Tensor) -> torch.Tensor:
+            return self.align_heads[name](x) if self.align_heads is not None else x
+
+        losses, parts = [], {}
+        if self.pairs:
+            tokens = {m: head(m, f[items]) for m, f in feats.items()}
+            tmasks = {m: k[items] for m, k in masks.items()}
+            pair_loss, parts = pairwise_alignment_loss(tokens, tmasks, self.pairs, self.scales)
+            losses += [pair_loss] * len(self.pairs)
         if self.align_id:
-            seen = self.seen[items]
-            id_loss = info_nce(z_content[items][seen], self.item_emb(items[seen]), self.scales["content-id"]())
+            seen = items[self.seen[items]]
+            id_loss = info_nce(head("content", z_content[seen]), head("id", self.item_emb(seen)),
+                               self.scales["content-id"]())
             parts["content-id"] = float(id_loss.detach())
-            loss = (loss * len(self.pairs) + id_loss) / (len(self.pairs) + 1)
+            losses.append(id_loss)
         self.last_align = parts
-        return loss
+        return torch.stack(losses).mean()
+
+    def _candidates(self, items: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+        """:math:`z_v` of training candidates ``(b,) -> (b, d)``, each seen item's ID part dropped
+        with probability ``id_dropout`` (so that content-only items are scored on the same scale)."""
+        gate = self.id_gate(items)
+        if self.training and self.id_dropout > 0:
+            gate = gate * (torch.rand(len(items), device=items.device) >= self.id_dropout)
+        return content[items] + self.item_emb(items) * gate[:, None]
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
-        """BPR (positive hidden from the history) + ``reg``·L2 + ``align_weight``·alignment."""
+        """BPR (positive hidden from the history, negatives among items seen in training) + ``reg``·L2
+        + ``align_weight``·alignment."""
+        neg = self.catalog_negatives(neg)
         feats, masks = self.item_tokens()
         content = self.content.fusion(feats, masks)
-        items_all = torch.arange(self.n_items, device=content.device)
-        z_all = content + self.item_emb(items_all) * self.seen[:, None].to(content.dtype)
-        s_pos = self._pair_scores(users, pos, z_all, feats, masks, hide=pos)
-        s_neg = self._pair_scores(users, neg, z_all, feats, masks, hide=pos)
+        z_all = content + self.item_emb.weight * self.id_gate(self._all_items())[:, None]
+        tokens, tmask = torch.stack(list(feats.values()), 1), torch.stack(list(masks.values()), 1)
+        s_pos = self._pair_scores(users, pos, self._candidates(pos, content), z_all, tokens, tmask, hide=pos)
+        s_neg = self._pair_scores(users, neg, self._candidates(neg, content), z_all, tokens, tmask, hide=pos)
         loss = F.softplus(s_neg - s_pos).mean()
         if reg:
             loss = loss + reg * self.regularizer(users, pos, neg)
