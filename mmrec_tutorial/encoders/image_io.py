@@ -70,7 +70,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         arr = np.asarray(img, dtype=np.float64)
         hi = float(arr.max()) if arr.size else 0.0
         scale = 255.0 / hi if hi > 255 else 1.0  # 16/32-bit gray: stretch into 8 bits
-        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8), mode="L")
+        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8))  # mode L
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     if _has_alpha(img.mode):

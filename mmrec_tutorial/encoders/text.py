@@ -61,6 +61,18 @@ def clean_text(text: Any) -> str | None:
 
 def _load(model: str | None, allow_download: bool) -> tuple[Any, Any, str]:
     """Tokenizer, model and a tag for ``model`` (``None`` = offline default)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in notebooks
+    try:
+        return _load_quietly(model, allow_download)
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _load_quietly(model: str | None, allow_download: bool) -> tuple[Any, Any, str]:
     from transformers import AutoModel, AutoTokenizer
 
     if model is None:
@@ -127,6 +139,7 @@ class TextEncoder(nn.Module):
         self.normalize = normalize
         self.device = resolve_device(device)
         self.to(self.device)
+        self.eval()  # inference by default; call .train() to fine-tune (dropout on)
 
     @property
     def dim(self) -> int:
