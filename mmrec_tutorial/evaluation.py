@@ -263,7 +263,7 @@ def item_features(dataset: RecDataset, modalities: Sequence[str] | None = None,
         from .encoders import encode_catalog  # noqa: PLC0415  (heavy: loads pretrained weights)
 
         encoded = encode_catalog(dataset.items, dataset.root, modalities=tuple(to_encode), device=device,
-                                 cache_dir=cache_dir, quick=quick)
+                                 cache_dir=cache_dir, quick=quick, progress=progress)
         features.update({m: encoded.features[m] for m in to_encode})
         masks.update({m: encoded.masks[m] for m in to_encode})
     return features, masks

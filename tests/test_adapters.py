@@ -60,6 +60,7 @@ def test_movielens_100k_original_format():
     items = ds.items.set_index("item_id")
     assert items.loc["12", "title"] == "Misérables, Les (1995)"  # latin-1 decoded
     assert items.loc["2", "text"] == "Movie Number 2 (1992). Genres: Animation, Drama."
+    assert items.loc["2", "description"] == "Genres: Animation, Drama."
     assert pd.isna(items.loc["7", "text"]) and not items.loc["7", "has_text"]  # "unknown", no genre
     assert ds.items["has_image"].sum() == 0
     rated = set(ds.interactions["item_idx"])

@@ -12,7 +12,8 @@ import torch
 from ..catalog import Catalog
 from ..splits import Split
 
-ITEM_COLUMNS = ("item_idx", "item_id", "title", "text", "image", "audio", "has_text", "has_image", "has_audio")
+ITEM_COLUMNS = ("item_idx", "item_id", "title", "description", "text", "image", "audio", "has_text", "has_image",
+                "has_audio")
 
 
 class DatasetUnavailableError(FileNotFoundError):
@@ -29,7 +30,8 @@ class RecDataset:
 
     ``interactions``: one row per (user, item) with columns user_idx, item_idx, rating, timestamp
     (and x_label when the source fixes the split, as MMRec's files do). ``items``: the columns of
-    :data:`ITEM_COLUMNS` (text for the text encoder, media paths relative to ``root``, or None).
+    :data:`ITEM_COLUMNS` (title and description make the text the text encoder reads; ``text`` is
+    the joined text, for display; media paths are relative to ``root``, or None).
     ``features`` / ``masks``: precomputed item features ``{modality: (n_items, d)}`` and
     ``{modality: (n_items,)}`` bool (e.g. MMRec's ``text_feat.npy``); encoders add the others.
     ``catalog`` is set for catalogs of the course's own format (galleries use it).
@@ -71,7 +73,7 @@ def empty_items(n_items: int, item_ids: list[str] | None = None) -> pd.DataFrame
     """An items table without content: ids only, every modality absent."""
     ids = item_ids if item_ids is not None else [str(i) for i in range(n_items)]
     return pd.DataFrame({"item_idx": np.arange(n_items), "item_id": ids, "title": [""] * n_items,
-                         "text": [None] * n_items, "image": [None] * n_items, "audio": [None] * n_items,
+                         "description": [""] * n_items, "text": [None] * n_items, "image": [None] * n_items, "audio": [None] * n_items,
                          "has_text": False, "has_image": False, "has_audio": False})
 
 

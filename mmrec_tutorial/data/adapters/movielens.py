@@ -6,8 +6,8 @@
 - 1M: ``ratings.dat`` (``UserID::MovieID::Rating::Timestamp``) and ``movies.dat``
   (``MovieID::Title::Genres``, genres joined by ``|``, latin-1).
 
-Every rating is an interaction (``min_rating`` can keep only the high ones). Item text is
-"<title>. Genres: <g1>, <g2>." for the text encoder; movies nobody rated stay in the catalog as
+Every rating is an interaction (``min_rating`` can keep only the high ones). Item text is the
+title and the description "Genres: <g1>, <g2>." for the text encoder; movies nobody rated stay in the catalog as
 cold items. Users and items get contiguous indices in the order of their original ids.
 """
 
@@ -73,12 +73,12 @@ def read_movies(path: Path, variant: str) -> pd.DataFrame:
                          "genres": genres})
 
 
-def item_text(title: str, genres: list[str]) -> str | None:
-    """``"<title>. Genres: a, b."`` (``None`` when there is neither)."""
-    parts = [title] if title and title != "unknown" else []
-    if genres and genres != ["unknown"]:
-        parts.append("Genres: " + ", ".join(genres))
-    return ". ".join(parts) + "." if parts else None
+def item_text(title: str, genres: list[str]) -> tuple[str, str]:
+    """The title (``""`` for MovieLens' "unknown") and the description ``"Genres: a, b."``
+    (``""`` without genres); the text encoder reads "<title>. <description>"."""
+    title = "" if not title or title == "unknown" else title
+    description = "Genres: " + ", ".join(genres) + "." if genres and genres != ["unknown"] else ""
+    return title, description
 
 
 def load_movielens(folder: str | Path | None = None, variant: str = "100k", min_rating: int = 0,
@@ -114,10 +114,11 @@ def load_movielens(folder: str | Path | None = None, variant: str = "100k", min_
                           "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})
     inter = keep_first_pairs(inter.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True), notes,
                              ratings_file.name)
-    texts = [item_text(t, g) for t, g in zip(movies["title"], movies["genres"])]
+    parts = [item_text(t, g) for t, g in zip(movies["title"], movies["genres"])]
+    texts = [". ".join(p for p in (t, d) if p) or None for t, d in parts]
     items = pd.DataFrame({"item_idx": np.arange(len(movies)), "item_id": movies["item"].astype(str),
-                          "title": movies["title"], "text": texts, "image": None, "audio": None,
-                          "has_text": [t is not None for t in texts], "has_image": False, "has_audio": False,
-                          "genres": movies["genres"]})
+                          "title": [t for t, _ in parts], "description": [d for _, d in parts], "text": texts,
+                          "image": None, "audio": None, "has_text": [t is not None for t in texts],
+                          "has_image": False, "has_audio": False, "genres": movies["genres"]})
     return RecDataset(f"movielens-{variant}", len(users), len(movies), inter, items, root=folder,
                       source=f"MovieLens {variant.upper()} ({ratings_file.name}, {movies_file.name})", notes=notes)
