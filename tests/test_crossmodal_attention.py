@@ -192,6 +192,32 @@ def test_ranker_borrow_fills_missing_tokens_and_explain_maps():
     feats, masks = model.item_tokens()
     assert masks["image"].all()
     assert torch.allclose(feats["image"][0], (feats["text"][0] + feats["audio"][0]) / 2)
-    out, hist_items = model.explain(user=3, item=0)
-    assert out.user_to_item.shape == (1, 6, 3) and hist_items.shape == (6,)
-    assert ((hist_items >= 0) == (out.user_to_item[0].sum(-1) > 0).numpy()).all()
+    out, hist_items = model.explain(torch.tensor([3, 4]), torch.tensor([0, 1]))
+    assert out.user_to_item.shape == (2, 6, 3) and hist_items.shape == (2, 6)
+    assert torch.equal(hist_items >= 0, out.user_to_item.sum(-1) > 0)
+    expected = model.history[3][model.history[3] > 0] - 1
+    assert torch.equal(hist_items[0][hist_items[0] >= 0], expected)
+
+
+def test_hidden_modality_masks_temporarily_and_evaluate_on_items():
+    from mmrec_tutorial.crossmodal import evaluate_on_items
+    from mmrec_tutorial.models.crossmodal_ranker import hidden_modality
+
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
+    model.prepare(split)
+    model.eval()
+    before = model.full_scores(torch.arange(30))
+    hide = torch.tensor([10, 11])
+    with hidden_modality(model.content, "image", hide):
+        assert not model.content.mask("image")[hide].any()
+        changed = model.full_scores(torch.arange(30))
+    assert model.content.mask("image")[hide].all()
+    assert not torch.allclose(changed[:, 10], before[:, 10])
+    assert torch.allclose(model.full_scores(torch.arange(30)), before)
+    items = np.array([3, 4, 5])
+    result = evaluate_on_items(model.full_scores, split, items, ks=(5,))
+    test = split.test
+    expected_users = np.unique(test[test["item_idx"].isin(items)]["user_idx"])
+    assert result.users.tolist() == expected_users.tolist()

@@ -155,3 +155,13 @@ def test_borrow_missing_fills_from_present_modalities():
     assert filled["image"][2].tolist() == [9.0, 9.0] and not new_masks["image"][2]  # nothing to borrow from
     assert new_masks["image"].tolist() == [True, True, False]
     assert torch.equal(filled["audio"], tokens["audio"]) and torch.equal(new_masks["text"], masks["text"])
+
+
+def test_least_squares_baseline_maps_queries_into_the_gallery_space():
+    from mmrec_tutorial.crossmodal import least_squares_baseline
+
+    features, masks = _two_views(n=120)
+    vecs = least_squares_baseline(features, masks, torch.arange(100), [("text", "image")], ridge=1.0)
+    assert vecs["text->image"].shape == features["image"].shape == vecs["image"].shape
+    table = retrieval_table({"ls": vecs}, masks, torch.arange(100, 120), [("text", "image")])
+    assert table["R@10"].iloc[0] > 0.8  # a linear relation: a linear map recovers it

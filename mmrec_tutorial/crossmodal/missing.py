@@ -8,11 +8,16 @@ the two heads map to unrelated directions and the stand-in is noise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
 import torch
 
-__all__ = ["borrow_missing"]
+from ..data.splits import Split, UserItemSets
+from ..metrics import RankingResult, evaluate_full_ranking
+
+__all__ = ["borrow_missing", "evaluate_on_items"]
 
 
 def borrow_missing(tokens: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
@@ -39,3 +44,18 @@ def borrow_missing(tokens: Mapping[str, torch.Tensor], masks: Mapping[str, torch
         out_t[m] = torch.where(todo[:, None], fill, out_t[m])
         out_m[m] = out_m[m] | todo
     return out_t, out_m
+
+
+def evaluate_on_items(score_fn: Callable[[torch.Tensor], torch.Tensor], split: Split, items: np.ndarray | Sequence[int],
+                      ks: Sequence[int] = (10, 20), device: torch.device | str = "cpu") -> RankingResult:
+    """Full-ranking test metrics restricted to the test interactions with ``items``.
+
+    Each user's relevant set is their test items among ``items``; their training items *and*
+    their other test items are masked (so hits on other items neither help nor hurt), and every
+    remaining item of the catalog competes, as in the main protocol.
+    """
+    test = split.test
+    inside = test["item_idx"].isin(np.asarray(items))
+    relevant = UserItemSets.from_frame(test[inside], split.n_users, split.n_items)
+    exclude = UserItemSets.from_frame(pd.concat([split.train, test[~inside]]), split.n_users, split.n_items)
+    return evaluate_full_ranking(score_fn, relevant, exclude, ks=ks, device=device)

@@ -21,7 +21,7 @@ import torch
 
 from .contrastive import similarity_matrix
 
-__all__ = ["retrieval_metrics", "retrieval_table", "least_squares_map"]
+__all__ = ["retrieval_metrics", "retrieval_table", "least_squares_map", "least_squares_baseline"]
 
 
 def _ranks_of_diagonal(sim: torch.Tensor) -> torch.Tensor:
@@ -65,6 +65,24 @@ def least_squares_map(x: torch.Tensor, y: torch.Tensor, ridge: float = 1.0) -> t
     x, y = x.double(), y.double()
     gram = x.T @ x + ridge * torch.eye(x.shape[1], dtype=torch.float64)
     return torch.linalg.solve(gram, x.T @ y).float()
+
+
+def least_squares_baseline(features: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
+                           train_items: torch.Tensor, pairs: Sequence[tuple[str, str]],
+                           ridge: float = 100.0) -> dict[str, torch.Tensor]:
+    """The linear baseline for :func:`retrieval_table`: standardise each modality with statistics of
+    ``train_items``, fit a ridge map ``a -> b`` on the training items that have both, and return
+    ``{"a->b": mapped queries (n_items, d_b), b: standardised b (n_items, d_b)}`` for every pair."""
+    std = {}
+    for m, f in features.items():
+        rows = f[train_items][masks[m][train_items]].float()
+        std[m] = (f.float() - rows.mean(0)) / rows.std(0, unbiased=False).clamp(min=1e-6)
+    out: dict[str, torch.Tensor] = {}
+    for a, b in pairs:
+        keep = train_items[masks[a][train_items] & masks[b][train_items]]
+        out[f"{a}->{b}"] = std[a] @ least_squares_map(std[a][keep], std[b][keep], ridge)
+        out[b] = std[b]
+    return out
 
 
 def retrieval_table(methods: Mapping[str, Mapping[str, torch.Tensor]], masks: Mapping[str, torch.Tensor],

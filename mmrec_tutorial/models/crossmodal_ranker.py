@@ -26,6 +26,9 @@ Switches for the ablation: ``cross=False`` fixes δ = 1 (no c_uv: the fusion-onl
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -177,16 +180,18 @@ class CrossModalRanker(FactorModel):
         return self._pair_scores(users, items, z_all[items], z_all, tokens, tmask, None)
 
     @torch.no_grad()
-    def explain(self, user: int, item: int) -> tuple[CrossAttentionOutput, np.ndarray]:
-        """Attention maps for one (user, item): the :class:`CrossAttentionOutput` (batch of one) and the
-        history item indices ``(L,)`` (-1 = padding) that its rows refer to."""
+    def explain(self, users: torch.Tensor, items: torch.Tensor) -> tuple[CrossAttentionOutput, torch.Tensor]:
+        """Attention maps of ``(b,)`` user-item pairs: the :class:`CrossAttentionOutput` (``user_to_item``
+        and ``item_to_user`` ``(b, L, M)``, modalities in the order of ``self.modalities``) and the
+        history item indices ``(b, L)`` its rows refer to (-1 = padding)."""
         if self.attention is None:
             raise ValueError("this model has no cross-attention (cross=False)")
         _, z_all, tokens, tmask = self._items()
-        idx, hmask = self._history(torch.tensor([user], device=z_all.device))
+        users, items = users.to(z_all.device), items.to(z_all.device)
+        idx, hmask = self._history(users)
         keys, values = self.attention.project_history(z_all)
-        out = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[[item]], tmask[[item]])
-        return out, torch.where(hmask, idx, -1)[0].cpu().numpy()
+        out = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[items], tmask[items])
+        return out, torch.where(hmask, idx, -1)
 
     # ----------------------------------------------------------------- training
     def alignment_loss(self, items: torch.Tensor, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
@@ -239,3 +244,17 @@ class CrossModalRanker(FactorModel):
         """Mean over the batch of the squared norms of the user and item ID embeddings."""
         return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
                 + self.item_emb(neg).pow(2).sum(-1)).mean()
+
+
+@contextlib.contextmanager
+def hidden_modality(content: ItemContent, modality: str, items: torch.Tensor) -> Iterator[None]:
+    """Within the ``with`` block, ``items`` ``(k,)`` lack ``modality`` (their mask is False), as if
+    the file were missing; the mask is restored afterwards. For "what if the cover were missing"
+    experiments on a trained model."""
+    mask = content.mask(modality)
+    saved = mask.clone()
+    mask[items.to(mask.device)] = False
+    try:
+        yield
+    finally:
+        mask.copy_(saved)
