@@ -164,10 +164,11 @@ def sequential_interactions() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["user_idx", "item_idx", "timestamp"])
 
 
-def test_sasrec_learns_the_next_item_and_beats_popularity():
+@pytest.mark.parametrize("loss", ["bpr", "softmax"])
+def test_sasrec_learns_the_next_item_and_beats_popularity(loss):
     split = temporal_split(sequential_interactions(), N_USERS, N_ITEMS)
     cfg = TrainConfig(epochs=40, lr=0.01, batch_size=32, patience=40, max_len=10, progress=False, device="cpu")
-    result = fit(SASRec(N_USERS, N_ITEMS, dim=32, n_layers=1, max_len=10, dropout=0.0), split, cfg)
+    result = fit(SASRec(N_USERS, N_ITEMS, dim=32, n_layers=1, max_len=10, dropout=0.0, loss=loss), split, cfg)
     before = evaluate(result.model, split, ks=(5,)).mean()  # history ends two steps before the test item
     result.model.set_history(pd.concat([split.train, split.valid]))
     seq = evaluate(result.model, split, ks=(5,)).mean()

@@ -5,8 +5,9 @@ vector, :math:`\\mathbf{e}_i = \\mathbf{q}_i + \\mathbf{c}_i`; a position embedd
 a stack of Transformer layers with a causal mask (position t sees positions ≤ t only) turns
 the history :math:`i_1..i_t` into a state :math:`\\mathbf{h}_t`. The score of the next item is
 :math:`s_{t}^{v} = \\langle \\mathbf{h}_t, \\mathbf{e}_v \\rangle`. Training predicts, at every
-position, the next item of the history (full softmax over the catalog by default, or BPR with
-one sampled negative per position). Item tokens are ``item_idx + 1``; 0 is padding.
+position, the next item of the history: BPR against one sampled negative per position by default
+(close to the original's binary cross-entropy with one negative), or a full softmax over the
+catalog (``loss="softmax"``), which overfits faster on the small sample. Item tokens are ``item_idx + 1``; 0 is padding.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class SASRec(Recommender):
 
     def __init__(self, n_users: int, n_items: int, content: ItemContent | None = None, dim: int = 64,
                  n_layers: int = 2, n_heads: int = 2, max_len: int = 50, dropout: float = 0.2,
-                 loss: str = "softmax") -> None:
+                 loss: str = "bpr") -> None:
         super().__init__(n_users, n_items)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")

@@ -40,14 +40,14 @@ Features = Mapping[str, torch.Tensor]
 #: TrainConfig keyword arguments per model (``epochs`` is the cap; early stopping decides).
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "popularity": {},
-    "bpr": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "deepmf-id": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "deepmf": {"lr": 1e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "fusion": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "crossmodal": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 60, "patience": 5},
-    "sasrec": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
-    "sasrec-id": {"lr": 2e-3, "batch_size": 128, "epochs": 60, "patience": 5, "max_len": 50},
+    "bpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "epochs": 100, "patience": 5},
+    "deepmf-id": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
+    "deepmf": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
+    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "weight_decay": 1e-3, "epochs": 100, "patience": 5},
+    "fusion": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
+    "crossmodal": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
+    "sasrec": {"lr": 5e-3, "batch_size": 128, "epochs": 100, "patience": 5, "max_len": 50},
+    "sasrec-id": {"lr": 5e-3, "batch_size": 128, "epochs": 100, "patience": 5, "max_len": 50},
 }
 #: Models that need item content (``features``) to be built.
 CONTENT_MODELS = ("deepmf", "vbpr", "fusion", "crossmodal", "sasrec")
@@ -56,10 +56,10 @@ SEQUENCE_MODELS = ("sasrec", "sasrec-id")
 
 
 def _content(features: Features | None, masks: Features | None, dim: int, fusion: nn.Module | None,
-             name: str) -> ItemContent:
+             name: str, input_dropout: float = 0.0) -> ItemContent:
     if not features:
         raise ValueError(f"model {name!r} needs item content features (e.g. from encoders.encode_catalog)")
-    return ItemContent(features, masks, dim=dim, fusion=fusion)
+    return ItemContent(features, masks, dim=dim, fusion=fusion, input_dropout=input_dropout)
 
 
 def _fused(n_users: int, n_items: int, features: Features | None, masks: Features | None,
@@ -86,10 +86,10 @@ def _builders() -> dict[str, Callable[..., Recommender]]:
         "popularity": lambda n_u, n_i, f, m, fu, kw: Popularity(n_u, n_i),
         "bpr": lambda n_u, n_i, f, m, fu, kw: BPRMF(n_u, n_i, **kw),
         "deepmf-id": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, None, **kw),
-        "deepmf": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "deepmf"),
-                                                        **kw),
-        "vbpr": lambda n_u, n_i, f, m, fu, kw: VBPR(n_u, n_i, _content(f, m, kw.pop("content_dim", 64), fu, "vbpr"),
-                                                    **kw),
+        "deepmf": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "deepmf",
+                                                                           kw.pop("input_dropout", 0.0)), **kw),
+        "vbpr": lambda n_u, n_i, f, m, fu, kw: VBPR(n_u, n_i, _content(f, m, kw.pop("content_dim", 64), fu, "vbpr",
+                                                                       kw.pop("input_dropout", 0.0)), **kw),
         "sasrec": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "sasrec"),
                                                         **kw),
         "sasrec-id": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, None, **kw),
