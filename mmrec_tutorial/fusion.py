@@ -168,12 +168,27 @@ class Fusion(nn.Module):
         return (z, w) if return_weights else z
 
     def fuse(self, h: torch.Tensor, mask: torch.Tensor, query: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        raise NotImplementedError
+        """``h`` ``(..., M, d)``, ``mask`` ``(..., M)`` -> ``z`` ``(..., d)`` and weights ``(..., M)`` or ``None``.
+        Linear fusions implement :meth:`weights_from` instead."""
+        w = self.weights_from(h, mask, query)
+        return (w.unsqueeze(-1) * h).sum(dim=-2), w
+
+    def weights_from(self, h: torch.Tensor, mask: torch.Tensor, query: torch.Tensor | None) -> torch.Tensor:
+        """Linear fusions: the ``(..., M)`` weights for stacked ``h`` and a prepared mask."""
+        raise NotImplementedError(f"{type(self).__name__} is not a weighted sum of its inputs")
 
     def weights(self, features: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor] | torch.Tensor | None = None,
-                query: torch.Tensor | None = None) -> torch.Tensor:
-        """The ``(..., M)`` modality weights alone (for ``linear`` fusions; no dropout in eval)."""
-        return self.forward(features, mask, query, return_weights=True)[1]
+                query: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The ``(..., M)`` modality weights (modality dropout applies in training mode).
+
+        For ``linear`` fusions this never forms ``z``, so it is cheap even when ``features``
+        ``(1, n_items, d)`` broadcast against a ``(b, 1, d_q)`` query.
+        """
+        h = self.stack(features)
+        mask = self.prepare_mask(mask, h)
+        if self.linear:
+            return self.weights_from(h, mask, query)
+        return self.fuse(h, mask, query)[1]
 
 
 class WeightedSumFusion(Fusion):
@@ -183,14 +198,21 @@ class WeightedSumFusion(Fusion):
     means (0.5, 0.25, 0.25). ``learnable=True`` makes them ``softmax(logits)`` with the logits
     trained (initialised at ``log(weights)``, uniform when ``weights`` is ``None``). For an item
     that lacks a modality the weights are renormalised over the present ones.
+
+    ``random_mix=c > 0`` (training only) replaces the weights by a fresh draw from
+    ``Dirichlet(c, …, c)`` for every example. A model trained so is valid at *every* point of the
+    simplex, which is what lets a slider move (α, β, γ) after training without retraining.
     """
 
     linear = True
 
     def __init__(self, modalities: Sequence[str] = MODALITIES, dim: int | None = None,
                  weights: Sequence[float] | torch.Tensor | None = None, learnable: bool = False,
-                 modality_dropout: float = 0.0) -> None:
+                 modality_dropout: float = 0.0, random_mix: float = 0.0) -> None:
         super().__init__(modalities, dim, modality_dropout)
+        if random_mix < 0 or (random_mix and learnable):
+            raise ValueError("random_mix must be >= 0 and cannot be combined with learnable weights")
+        self.random_mix = random_mix
         w = normalize_weights(weights if weights is not None else [1.0] * len(self.modalities))
         if len(w) != len(self.modalities):
             raise ValueError(f"{len(w)} weights for {len(self.modalities)} modalities")
@@ -213,9 +235,14 @@ class WeightedSumFusion(Fusion):
             else:
                 self.fixed.copy_(w)
 
-    def fuse(self, h, mask, query):
-        w = renormalize(self.global_weights().to(h.dtype), mask)
-        return (w.unsqueeze(-1) * h).sum(dim=-2), w
+    def weights_from(self, h, mask, query):
+        w = self.global_weights().to(h.dtype)
+        if self.training and self.random_mix > 0:
+            # a fresh mix per example, drawn from Dirichlet(random_mix, ..., random_mix)
+            shape = torch.broadcast_shapes(mask.shape, h.shape[:-1])
+            conc = torch.full(shape, float(self.random_mix), device=h.device)
+            w = torch.distributions.Dirichlet(conc).sample().to(h.dtype)
+        return renormalize(w, mask)
 
 
 class LateFusion(WeightedSumFusion):
@@ -284,15 +311,21 @@ class AttentionFusion(Fusion):
     query (``query_dim`` set, e.g. a user embedding: weights per user, or per user-item pair
     when ``item_aware``), else one learned vector (weights per item, from its inputs).
     Weights are a softmax over the present modalities only.
+
+    ``logit_cap=c`` bounds the logits to ``(-c, c)`` with ``c·tanh(logit / c)``, so no modality
+    weight can exceed ``e^{2c}`` times another's: it keeps the attention from collapsing onto
+    one modality (which then stops learning the others) on small data.
     """
 
     linear = True
 
     def __init__(self, modalities: Sequence[str] = MODALITIES, dim: int = 64, query_dim: int | None = None,
-                 attn_dim: int = 32, item_aware: bool = True, modality_dropout: float = 0.0) -> None:
+                 attn_dim: int = 32, item_aware: bool = True, logit_cap: float | None = None,
+                 modality_dropout: float = 0.0) -> None:
         super().__init__(modalities, dim, modality_dropout)
         m = len(self.modalities)
         self.attn_dim, self.query_dim, self.item_aware = attn_dim, query_dim, item_aware
+        self.logit_cap = logit_cap
         self.key = nn.Linear(dim, attn_dim, bias=False) if item_aware else None
         self.modality_embedding = nn.Parameter(torch.randn(m, attn_dim) * 0.1)
         if query_dim:
@@ -309,11 +342,13 @@ class AttentionFusion(Fusion):
             q = self.query(query)
         else:
             q = self.global_query
-        return (keys * q.unsqueeze(-2)).sum(dim=-1) / math.sqrt(self.attn_dim)
+        logits = torch.einsum("...ma,...a->...m", keys, q) / math.sqrt(self.attn_dim)
+        if self.logit_cap:
+            logits = self.logit_cap * torch.tanh(logits / self.logit_cap)
+        return logits
 
-    def fuse(self, h, mask, query):
-        w = masked_softmax(self.logits(h, query), mask)
-        return (w.unsqueeze(-1) * h).sum(dim=-2), w
+    def weights_from(self, h, mask, query):
+        return masked_softmax(self.logits(h, query), mask)
 
 
 #: Names accepted by :func:`make_fusion`.

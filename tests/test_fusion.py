@@ -203,3 +203,23 @@ def test_helpers():
         WeightedSumFusion(MODALITIES, D)({"text": torch.zeros(1, D)})
     with pytest.raises(ValueError):
         make_fusion("product")
+
+
+def test_logit_cap_bounds_the_weight_ratio():
+    torch.manual_seed(0)
+    module = AttentionFusion(MODALITIES, D, query_dim=4, item_aware=False, logit_cap=0.5).eval()
+    q = torch.randn(B, 4) * 100  # huge queries would give one-hot weights without the cap
+    w = module.weights(feats(), None, q)
+    assert (w.max(-1).values / w.min(-1).values <= torch.exp(torch.tensor(1.0)) + 1e-4).all()
+    module.logit_cap = None
+    assert module.weights(feats(), None, q).max() > 0.99
+
+
+def test_weights_without_forming_z():
+    torch.manual_seed(0)
+    assert ConcatFusion(MODALITIES, D).weights(feats()) is None
+    gated = GatedFusion(MODALITIES, D).weights(feats())
+    assert gated.shape == (B, 3)
+    torch.testing.assert_close(gated.sum(-1), torch.ones(B))
+    with pytest.raises(NotImplementedError):
+        GatedFusion(MODALITIES, D).weights_from(torch.zeros(B, 3, D), torch.ones(B, 3, dtype=torch.bool), None)

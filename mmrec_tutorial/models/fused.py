@@ -1,0 +1,276 @@
+"""A ranker over fused multimodal item vectors: a two-tower scorer with any fusion of ``fusion.py``.
+
+Per item and modality, the encoder's features ``x_i^m`` ``(d_m,)`` go through a projection head
+to a shared ``d``: ``h_i^m = LayerNorm(W_m x_i^m + b_m)``. A fusion module combines them, and the
+user scores the result:
+
+    s_u^i = ⟨p_u, z_ui⟩ (+ ⟨γ_u, γ_i⟩ + b_i),      z_ui = fuse({h_i^m}, mask_i, query = q_u)
+
+with ``p_u`` a user embedding, ``q_u`` a user *query* embedding that lets attention fusion weigh
+the modalities per user, the optional VBPR-style ID part ``⟨γ_u, γ_i⟩`` and an item bias ``b_i``.
+Trained with BPR by ``train.fit``.
+
+For fusions that are weighted sums (``fusion.linear``: fixed or learned weights, attention),
+``⟨p_u, Σ_m w_m h_i^m⟩ = Σ_m w_m ⟨p_u, h_i^m⟩``: the model scores from per-modality score
+matrices ``S_m[u, i] = ⟨p_u, h_i^m⟩`` (:meth:`FusedRecommender.modality_scores`) and the weights,
+never forming ``z`` for every user-item pair. Late fusion gives each modality its own user
+vector ``p_u^m`` and sums the scores ``⟨p_u^m, h_i^m⟩``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.splits import TRAIN
+from ..encoders.base import ProjectionHead
+from ..fusion import AttentionFusion, Fusion, LateFusion, make_fusion
+from .base import Recommender
+
+__all__ = ["FusedRecommender", "QUERIES", "standardize_features"]
+
+#: Where attention fusion's user query comes from: a dedicated user embedding, the user
+#: vector ``p_u`` itself, or the user's history (mean of the training items' modality vectors).
+QUERIES: tuple[str, ...] = ("embedding", "user", "history")
+
+
+def standardize_features(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Z-score each column over the items that have the modality; absent rows become 0.
+
+    ``(n_items, d_m), (n_items,) -> (n_items, d_m)``. Encoders differ wildly in scale
+    (unit-norm sentence vectors vs. CNN activations); this puts them on equal footing.
+    """
+    features = features.float()
+    present = features[mask] if bool(mask.any()) else features
+    mean, std = present.mean(0), present.std(0, unbiased=False).clamp(min=1e-6)
+    return torch.where(mask[:, None], (features - mean) / std, torch.zeros_like(features))
+
+
+class FusedRecommender(Recommender):
+    """Two-tower ranker over projected and fused modality features (see the module docstring).
+
+    ``features``: ``{modality: (n_items, d_m)}``; ``masks``: ``{modality: (n_items,)}`` bool
+    (default: all present). ``fusion``: a :class:`~mmrec_tutorial.fusion.Fusion` or a kind for
+    :func:`~mmrec_tutorial.fusion.make_fusion` (``"sum"``, ``"learned_sum"``, ``"concat"``,
+    ``"gated"``, ``"attention"``, ``"late"``), built with ``fusion_kwargs`` and
+    ``modality_dropout``. Attention built here gets the user query (``query_dim``). ``item_id``
+    adds the VBPR-style ID factors, ``item_bias`` a per-item bias (popularity).
+    """
+
+    def __init__(self, n_users: int, n_items: int, features: Mapping[str, torch.Tensor],
+                 masks: Mapping[str, torch.Tensor] | None = None, fusion: str | Fusion = "attention", dim: int = 64,
+                 item_id: bool = False, item_bias: bool = True, query: str = "embedding", query_dim: int = 16,
+                 hidden: int | None = None,
+                 modality_dropout: float = 0.0, init_std: float = 0.1, fusion_kwargs: dict | None = None) -> None:
+        super().__init__(n_users, n_items)
+        if not features:
+            raise ValueError("FusedRecommender needs the features of at least one modality")
+        self.modalities = tuple(features)
+        self.dim = dim
+        for m, f in features.items():
+            if f.ndim != 2 or f.shape[0] != n_items:
+                raise ValueError(f"features of {m!r} must be (n_items={n_items}, d); got {tuple(f.shape)}")
+            mask = (masks or {}).get(m)
+            mask = torch.ones(n_items, dtype=torch.bool) if mask is None else mask.detach().cpu().to(torch.bool)
+            if mask.shape != (n_items,):
+                raise ValueError(f"mask of {m!r} must be ({n_items},); got {tuple(mask.shape)}")
+            # data, not learned: non-persistent, so checkpoints hold only the trained weights
+            self.register_buffer(f"feat_{m}", standardize_features(f.detach().cpu(), mask), persistent=False)
+            self.register_buffer(f"mask_{m}", mask, persistent=False)
+        self.heads = nn.ModuleDict({m: ProjectionHead(f.shape[1], dim, hidden=hidden) for m, f in features.items()})
+        if query not in QUERIES:
+            raise ValueError(f"query must be one of {QUERIES}, got {query!r}")
+        self.query_source = query
+        if query == "user":
+            query_dim = dim
+        elif query == "history":
+            query_dim = dim * len(self.modalities)
+        if isinstance(fusion, str):
+            kwargs = dict(fusion_kwargs or {})
+            if fusion == "attention":
+                kwargs.setdefault("query_dim", query_dim)
+            fusion = make_fusion(fusion, self.modalities, dim, modality_dropout=modality_dropout, **kwargs)
+        if tuple(fusion.modalities) != self.modalities:
+            raise ValueError(f"fusion modalities {fusion.modalities} differ from the features' {self.modalities}")
+        self.fusion = fusion
+        self.late = isinstance(fusion, LateFusion)
+        n_user_vectors = len(self.modalities) if self.late else 1
+        self.user_emb = _embedding(n_users, dim * n_user_vectors, init_std)
+        self.needs_query = isinstance(fusion, AttentionFusion) and bool(fusion.query_dim)
+        if self.needs_query and self.late:
+            raise ValueError("late fusion takes no user query")
+        own = self.needs_query and query == "embedding"
+        self.user_query = _embedding(n_users, fusion.query_dim, init_std) if own else None
+        # training histories (CSR) for query="history", filled by prepare()
+        self.register_buffer("hist_indptr", torch.zeros(n_users + 1, dtype=torch.long), persistent=False)
+        self.register_buffer("hist_indices", torch.zeros(0, dtype=torch.long), persistent=False)
+        self.user_id_emb = _embedding(n_users, dim, init_std) if item_id else None
+        self.item_emb = _embedding(n_items, dim, init_std) if item_id else None
+        self.item_bias = nn.Parameter(torch.zeros(n_items)) if item_bias else None
+
+    # ----- item side ------------------------------------------------------------------------
+    def item_mask(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """``(b, M)`` bool: which modalities each item has (``None``: all items, ``(n_items, M)``)."""
+        mask = torch.stack([getattr(self, f"mask_{m}") for m in self.modalities], dim=-1)
+        return mask if items is None else mask[items]
+
+    def modality_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """Projected per-modality vectors ``h_i^m``: ``(b, M, d)`` (``None``: ``(n_items, M, d)``).
+        Rows of absent modalities are zero (the mask keeps them out of the fusion anyway)."""
+        out = []
+        for m in self.modalities:
+            raw, mask = getattr(self, f"feat_{m}"), getattr(self, f"mask_{m}")
+            if items is not None:
+                raw, mask = raw[items], mask[items]
+            out.append(self.heads[m](raw) * mask[:, None].to(raw.dtype))
+        return torch.stack(out, dim=-2)
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """Fused item vectors ``z_i`` ``(b, d)`` for fusions that do not depend on the user."""
+        if self.needs_query or self.late:
+            raise ValueError("this model's fused vector depends on the user (attention with a user query, or late "
+                             "fusion); use full_scores / modality_scores")
+        h = self.modality_vectors(items)
+        return self.fusion(self._as_dict(h), self.item_mask(items))
+
+    # ----- user side ------------------------------------------------------------------------
+    def _user_vectors(self, users: torch.Tensor) -> torch.Tensor:
+        """``(b, 1, d)``, or ``(b, M, d)`` for late fusion (one user vector per modality)."""
+        return self.user_emb(users).view(len(users), -1, self.dim)
+
+    def prepare(self, split) -> None:
+        """Store the training histories (for ``query="history"``)."""
+        sets = split.sets(TRAIN)
+        self.hist_indptr = sets.indptr.to(self.hist_indptr.device)
+        self.hist_indices = sets.indices.to(self.hist_indptr.device)
+
+    def history_profile(self, users: torch.Tensor, h_all: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of the projected modality vectors over each user's training items:
+        ``(b,) -> (b, M * d)`` (zeros for a user without history)."""
+        h_all = self.modality_vectors() if h_all is None else h_all
+        starts, ends = self.hist_indptr[users], self.hist_indptr[users + 1]
+        lengths = ends - starts
+        offsets = torch.cumsum(lengths, 0) - lengths
+        flat = torch.arange(int(lengths.sum()), device=users.device) - torch.repeat_interleave(offsets, lengths)
+        items = self.hist_indices[torch.repeat_interleave(starts, lengths) + flat]
+        return F.embedding_bag(items, h_all.flatten(1), offsets, mode="mean")
+
+    def _query(self, users: torch.Tensor, h_all: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The attention query ``(b, d_q)`` of each user, or ``None`` when the fusion takes none."""
+        if not self.needs_query:
+            return None
+        if self.query_source == "embedding":
+            return self.user_query(users)
+        if self.query_source == "user":
+            return self.user_emb(users)
+        return self.history_profile(users, h_all)
+
+    def _as_dict(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        return dict(zip(self.modalities, h.unbind(dim=-2)))
+
+    # ----- scores ---------------------------------------------------------------------------
+    def modality_scores(self, users: torch.Tensor) -> torch.Tensor:
+        """Per-modality content scores ``S_m[u, i] = ⟨p_u, h_i^m⟩``: ``(b,) -> (b, M, n_items)``."""
+        p = self._user_vectors(users).expand(-1, len(self.modalities), -1)  # shared p_u, or p_u^m (late)
+        return torch.einsum("bmd,nmd->bmn", p, self.modality_vectors())
+
+    def base_scores(self, users: torch.Tensor) -> torch.Tensor:
+        """The part of the score outside the fusion, ``⟨γ_u, γ_i⟩ + b_i``: ``(b,) -> (b, n_items)``."""
+        out = torch.zeros(len(users), self.n_items, device=users.device)
+        if self.item_emb is not None:
+            out = out + self.user_id_emb(users) @ self.item_emb.weight.T
+        if self.item_bias is not None:
+            out = out + self.item_bias[None, :]
+        return out
+
+    def full_scores(self, users: torch.Tensor) -> torch.Tensor:
+        """``(b,) -> (b, n_items)``."""
+        if self.fusion.linear:
+            scores = self.modality_scores(users)  # (b, M, n)
+            w = self.modality_weights(users)  # (b or 1, n, M)
+            content = (w.transpose(1, 2) * scores).sum(dim=1)
+        else:
+            content = self._user_vectors(users)[:, 0] @ self.item_vectors().T
+        return content + self.base_scores(users)
+
+    def modality_weights(self, users: torch.Tensor) -> torch.Tensor:
+        """The fusion's weights for every item: ``(b, n_items, M)`` (``(1, n_items, M)`` when they
+        do not depend on the user). Concatenation has none and raises."""
+        h, mask = self.modality_vectors(), self.item_mask()
+        query = self._query(users, h)
+        w = self.fusion.weights(self._as_dict(h[None]), mask[None], None if query is None else query[:, None])
+        if w is None:
+            raise ValueError(f"{type(self.fusion).__name__} has no modality weights")
+        return w
+
+    def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """``(b,), (b,) -> (b,)`` (in training mode, modality dropout applies)."""
+        return self._pair_scores(users, items, None)
+
+    def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
+        """BPR, :math:`-\\log \\sigma(s_u^{i^+} - s_u^{i^-})` averaged over the batch, plus ``reg`` times
+        :meth:`regularizer`. When a batch touches more rows than the catalog has items, all items
+        are projected once and indexed (much cheaper than projecting 2b raw feature rows)."""
+        b = len(users)
+        h_all = self.modality_vectors() if 2 * b >= self.n_items else None
+        s = self._pair_scores(users.repeat(2), torch.cat([pos, neg]), h_all)
+        loss = F.softplus(s[b:] - s[:b]).mean()
+        return loss + reg * self.regularizer(users, pos, neg) if reg else loss
+
+    def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, h_all: torch.Tensor | None) -> torch.Tensor:
+        if h_all is None and self.query_source == "history" and self.needs_query:
+            h_all = self.modality_vectors()
+        h = self.modality_vectors(items) if h_all is None else h_all[items]  # (b, M, d)
+        mask = self.item_mask(items)
+        p = self._user_vectors(users)
+        if self.fusion.linear:
+            w = self.fusion.weights(self._as_dict(h), mask, self._query(users, h_all))  # (b, M)
+            s = (w * (p * h).sum(-1)).sum(-1)
+        elif h_all is not None:  # item-only fusion: fuse each catalog item once, then index
+            s = (p[:, 0] * self.fusion(self._as_dict(h_all), self.item_mask())[items]).sum(-1)
+        else:
+            s = (p[:, 0] * self.fusion(self._as_dict(h), mask)).sum(-1)
+        if self.item_emb is not None:
+            s = s + (self.user_id_emb(users) * self.item_emb(items)).sum(-1)
+        if self.item_bias is not None:
+            s = s + self.item_bias[items]
+        return s
+
+    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        """Batch mean of the squared norms of the user vectors (and the ID factors touched)."""
+        reg = self.user_emb(users).pow(2).sum(-1)
+        if self.user_query is not None:
+            reg = reg + self.user_query(users).pow(2).sum(-1)
+        if self.item_emb is not None:
+            reg = reg + self.user_id_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1) \
+                + self.item_emb(neg).pow(2).sum(-1)
+        return reg.mean()
+
+    # ----- read-outs ------------------------------------------------------------------------
+    @torch.no_grad()
+    def user_modality_weights(self, users: torch.Tensor | None = None, batch_size: int = 1024) -> torch.Tensor:
+        """How much each user leans on each modality: ``(b, M)``, the fusion weights averaged over
+        the items that have every modality (so renormalisation does not blur the picture).
+        For fusions without a user query all rows are equal."""
+        was_training = self.training
+        self.eval()
+        device = self.user_emb.weight.device
+        users = torch.arange(self.n_users, device=device) if users is None else users.to(device)
+        full = self.item_mask().all(dim=-1)
+        rows = []
+        for start in range(0, len(users), batch_size):
+            batch = users[start:start + batch_size]
+            w = self.modality_weights(batch)[:, full].mean(dim=1)  # (b or 1, M)
+            rows.append(w.expand(len(batch), -1))
+        self.train(was_training)
+        return torch.cat(rows)
+
+
+def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
+    emb = nn.Embedding(n, dim)
+    nn.init.normal_(emb.weight, std=std)
+    return emb
+
