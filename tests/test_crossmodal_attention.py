@@ -199,9 +199,19 @@ def test_ranker_borrow_fills_missing_tokens_and_explain_maps():
     assert torch.equal(hist_items[0][hist_items[0] >= 0], expected)
 
 
-def test_hidden_modality_masks_temporarily_and_evaluate_on_items():
+def test_borrow_by_retrieval_averages_the_nearest_available_items():
+    from mmrec_tutorial.crossmodal import borrow_by_retrieval
+
+    gallery = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [1.0, 0.05]])
+    targets = torch.tensor([[10.0], [20.0], [30.0], [40.0]])
+    available = torch.tensor([True, True, True, False])  # item 3 is the one missing its modality
+    rows, top = borrow_by_retrieval(torch.tensor([[1.0, 0.02]]), gallery, targets, available, k=2)
+    assert top.tolist() == [[0, 1]] and rows.tolist() == [[15.0]]
+
+
+def test_replaced_modality_is_temporary_and_evaluate_on_items():
     from mmrec_tutorial.crossmodal import evaluate_on_items
-    from mmrec_tutorial.models.crossmodal_ranker import hidden_modality
+    from mmrec_tutorial.models.crossmodal_ranker import replaced_modality
 
     torch.manual_seed(0)
     split = _tiny_split()
@@ -210,11 +220,17 @@ def test_hidden_modality_masks_temporarily_and_evaluate_on_items():
     model.eval()
     before = model.full_scores(torch.arange(30))
     hide = torch.tensor([10, 11])
-    with hidden_modality(model.content, "image", hide):
+    with replaced_modality(model.content, "image", hide):
         assert not model.content.mask("image")[hide].any()
         changed = model.full_scores(torch.arange(30))
     assert model.content.mask("image")[hide].all()
     assert not torch.allclose(changed[:, 10], before[:, 10])
+    assert torch.allclose(model.full_scores(torch.arange(30)), before)
+    stand_in = model.content.feat_image[[0, 1]].clone()
+    model.content.mask("image")[0] = False
+    with replaced_modality(model.content, "image", torch.tensor([5, 0]), stand_in):
+        assert torch.equal(model.content.feat_image[5], stand_in[0]) and model.content.mask("image")[0]
+    assert not model.content.mask("image")[0] and not torch.equal(model.content.feat_image[5], stand_in[0])
     assert torch.allclose(model.full_scores(torch.arange(30)), before)
     items = np.array([3, 4, 5])
     result = evaluate_on_items(model.full_scores, split, items, ks=(5,))

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from ..data.splits import Split, UserItemSets
 from ..metrics import RankingResult, evaluate_full_ranking
 
-__all__ = ["borrow_missing", "evaluate_on_items"]
+__all__ = ["borrow_missing", "borrow_by_retrieval", "evaluate_on_items"]
 
 
 def borrow_missing(tokens: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
@@ -44,6 +45,23 @@ def borrow_missing(tokens: Mapping[str, torch.Tensor], masks: Mapping[str, torch
         out_t[m] = torch.where(todo[:, None], fill, out_t[m])
         out_m[m] = out_m[m] | todo
     return out_t, out_m
+
+
+def borrow_by_retrieval(query: torch.Tensor, gallery: torch.Tensor, targets: torch.Tensor, available: torch.Tensor,
+                        k: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stand-in features for items whose modality ``b`` is missing, found through the aligned space.
+
+    ``query`` ``(q, d)``: the aligned vectors of another modality (e.g. text) of the ``q`` items
+    that need a stand-in; ``gallery`` ``(n, d)``: the aligned ``b`` vectors of all items;
+    ``available`` ``(n,)`` bool: which gallery items may be borrowed from (they have ``b``, and the
+    item itself is not among them); ``targets`` ``(n, d_b)``: the features to average. Returns the
+    stand-ins ``(q, d_b)`` (mean of the ``k`` most similar available items' features) and the
+    borrowed item indices ``(q, k)``.
+    """
+    pool = torch.nonzero(available).flatten()
+    sims = F.normalize(query.float(), dim=1) @ F.normalize(gallery[pool].float(), dim=1).T  # (q, |pool|)
+    top = pool[sims.topk(min(k, len(pool)), dim=1).indices]
+    return targets[top].mean(1), top
 
 
 def evaluate_on_items(score_fn: Callable[[torch.Tensor], torch.Tensor], split: Split, items: np.ndarray | Sequence[int],

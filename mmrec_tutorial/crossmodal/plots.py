@@ -18,11 +18,13 @@ def plot_similarity_matrices(pairs: dict[str, tuple[torch.Tensor, torch.Tensor]]
                              a_name: str = "text", b_name: str = "image"):
     """One heatmap per entry of ``pairs`` (title -> (a ``(n, d)``, b ``(n, d)``)): cosine similarity of
     item ``i``'s ``a`` vector (rows) with item ``j``'s ``b`` vector (columns). Aligned pairs light up
-    the diagonal. ``labels``: ``n`` tick labels (e.g. a trait)."""
+    the diagonal. ``labels``: ``n`` tick labels (e.g. a trait). All panels share one colour scale,
+    symmetric around 0 and as wide as the largest absolute similarity shown."""
     fig, axes = plt.subplots(1, len(pairs), figsize=(4.6 * len(pairs), 4.2), squeeze=False)
-    for ax, (title, (a, b)) in zip(axes[0], pairs.items()):
-        sim = similarity_matrix(a.float(), b.float()).numpy()
-        im = ax.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1)
+    sims = {title: similarity_matrix(a.float(), b.float()).numpy() for title, (a, b) in pairs.items()}
+    vmax = max(float(np.abs(sim).max()) for sim in sims.values())
+    for ax, (title, sim) in zip(axes[0], sims.items()):
+        im = ax.imshow(sim, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         ax.set_title(title)
         ax.set_xlabel(f"{b_name} of item j")
         ax.set_ylabel(f"{a_name} of item i")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -247,14 +246,22 @@ class CrossModalRanker(FactorModel):
 
 
 @contextlib.contextmanager
-def hidden_modality(content: ItemContent, modality: str, items: torch.Tensor) -> Iterator[None]:
-    """Within the ``with`` block, ``items`` ``(k,)`` lack ``modality`` (their mask is False), as if
-    the file were missing; the mask is restored afterwards. For "what if the cover were missing"
-    experiments on a trained model."""
-    mask = content.mask(modality)
-    saved = mask.clone()
-    mask[items.to(mask.device)] = False
+def replaced_modality(content: ItemContent, modality: str, items: torch.Tensor,
+                      rows: torch.Tensor | None = None) -> Iterator[None]:
+    """Within the ``with`` block, ``items`` ``(k,)`` lose ``modality`` (``rows=None``: mask False, as if
+    the file were missing) or get stand-in features ``rows`` ``(k, d_m)``, given in the content's
+    standardised feature space (e.g. a mean of other items' rows). Restored afterwards: for "what
+    if the cover were missing" experiments on a trained model."""
+    mask, feat = content.mask(modality), getattr(content, f"feat_{modality}")
+    items = items.to(mask.device)
+    saved_mask, saved_feat = mask.clone(), feat[items].clone()
+    if rows is None:
+        mask[items] = False
+    else:
+        feat[items] = rows.to(feat.device, feat.dtype)
+        mask[items] = True
     try:
         yield
     finally:
-        mask.copy_(saved)
+        mask.copy_(saved_mask)
+        feat[items] = saved_feat
