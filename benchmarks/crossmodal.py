@@ -12,6 +12,7 @@
    items with 95% bootstrap intervals, per seed.
 3. Missing covers: 30% of the covers hidden at scoring time; full-protocol metrics with the cover
    present, masked, mean-filled, or borrowed through retrieval (aligned vs. random heads).
+   (``--reference`` adds notebook 03's FusedRecommender to the ablation, for comparison.)
 4. Time of full ranking (every user x every item) with c_uv, and training time per model.
 """
 
@@ -33,6 +34,7 @@ from mmrec_tutorial.evaluation import evaluate_models, with_cold_items
 from mmrec_tutorial.fusion import make_fusion
 from mmrec_tutorial.models import ItemContent
 from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker, replaced_modality
+from mmrec_tutorial.models.zoo import build_model
 from mmrec_tutorial.train import TrainConfig, evaluate
 
 PAIRS = [("text", "image"), ("text", "audio"), ("image", "audio")]
@@ -108,6 +110,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", default=None, help="write every figure to this file")
+    parser.add_argument("--reference", action="store_true",
+                        help="add notebook 03's FusedRecommender (model zoo defaults) as a reference row")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -136,6 +140,9 @@ def main() -> None:
                     "+ alignment loss": ranker_factory(*args_common, False, 0.1, 64, 20),
                     "+ cross-attention c_uv": ranker_factory(*args_common, True, 0.0, 64, 20),
                     "both": ranker_factory(*args_common, True, 0.1, 64, 20)}
+        if args.reference:
+            variants["FusedRecommender (zoo)"] = lambda: build_model("fusion", catalog.n_users, catalog.n_items,
+                                                                     features, masks)
         cfg = TrainConfig(epochs=epochs, batch_size=1024, lr=5e-3, reg=1e-4, patience=3 if args.quick else 4,
                           progress=False)
         comparison = evaluate_models(variants, split, cfg, seed=seed, device=device, n_boot=1000, progress=False)
@@ -143,7 +150,8 @@ def main() -> None:
         print(comparison.to_markdown(("recall@20", "ndcg@20")))
         print(comparison.table[["best_epoch", "train_seconds"]].xs("all", level="subset").round(1).to_string())
         for model_name, model in comparison.models.items():
-            print(f"{model_name}: learned δ = {float(model.delta.value):.3f}")
+            if isinstance(model, CrossModalRanker):
+                print(f"{model_name}: learned δ = {float(model.delta.value.detach()):.3f}")
         report["ablation"].append(json.loads(comparison.to_json()))
 
         model = comparison.models["both"]
