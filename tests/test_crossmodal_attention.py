@@ -137,6 +137,14 @@ def test_ranker_full_scores_match_pairwise_scores(cross):
     assert model.delta.value.item() == (0.5 if cross else 1.0)
 
 
+def test_ranker_tokens_agree_with_the_content_tower():
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
+    model.eval()
+    feats, masks = model.item_tokens()
+    assert torch.allclose(model.content.fusion(feats, masks), model.content())
+    assert torch.equal(masks["image"], model.content.mask("image"))
+
+
 def test_ranker_id_dropout_only_in_training_and_only_for_seen_items():
     torch.manual_seed(0)
     split = _tiny_split()

@@ -100,14 +100,15 @@ class CrossModalRanker(FactorModel):
 
     # ----------------------------------------------------------------- representations
     def item_tokens(self, items: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Projected modality vectors ``{m: (b, d)}`` (zero where missing) and masks ``{m: (b,)}``;
-        with ``borrow``, missing tokens are filled from the item's other tokens."""
+        """Projected modality vectors ``{m: (b, d)}`` (zero where missing) and masks ``{m: (b,)}``, as
+        inside ``ItemContent.forward`` before the fusion; with ``borrow``, missing tokens are filled
+        from the item's other tokens."""
         feats, masks = {}, {}
         for m in self.modalities:
             raw, mask = getattr(self.content, f"feat_{m}"), self.content.mask(m)
             if items is not None:
                 raw, mask = raw[items], mask[items]
-            feats[m] = self.content.heads[m](raw) * mask[:, None]
+            feats[m] = self.content.heads[m](self.content.input_dropout(raw)) * mask[:, None]
             masks[m] = mask
         if self.borrow:
             feats, masks = borrow_missing(feats, masks)
