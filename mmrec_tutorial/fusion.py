@@ -98,7 +98,8 @@ def modality_dropout(mask: torch.Tensor, p: float, generator: torch.Generator | 
 
 def normalize_weights(weights: Sequence[float] | torch.Tensor) -> torch.Tensor:
     """``(M,)`` non-negative weights scaled to sum to 1, e.g. ``(2, 1, 1) -> (0.5, 0.25, 0.25)``."""
-    w = torch.as_tensor(weights, dtype=torch.float32)
+    w = (weights.detach().float() if isinstance(weights, torch.Tensor)
+         else torch.tensor([float(x) for x in weights], dtype=torch.float32))
     if w.ndim != 1 or (w < 0).any() or not w.sum() > 0:
         raise ValueError(f"weights must be a non-negative vector with a positive sum, got {w.tolist()}")
     return w / w.sum()

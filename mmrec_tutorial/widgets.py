@@ -293,11 +293,11 @@ def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequ
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="black", lw=0.8)
     for (x, y), name, (dx, dy) in zip(corners, labels, [(0, 0.04), (-0.02, -0.07), (0.02, -0.07)]):
         ax.text(x + dx, y + dy, name, ha="center", fontsize=9)
-    for name, w in (marks or {}).items():
+    for (name, w), colour in zip((marks or {}).items(), ("tab:red", "white", "tab:orange", "tab:pink")):
         (x, y), = simplex_xy(np.asarray(w, dtype=float) / np.sum(w))
-        ax.plot(x, y, "o", ms=7, mec="white", mew=1.5)
-        ax.annotate(name, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=8, color="white",
-                    fontweight="bold")
+        ax.plot(x, y, "o", ms=7, color=colour, mec="black", mew=0.8, label=name)
+    if marks:
+        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set(aspect="equal", xlim=(-0.08, 1.08), ylim=(-0.12, 0.95), title=title)
     ax.axis("off")
     return ax
