@@ -218,6 +218,7 @@ def evaluate_models(models: Mapping[str, ModelSource], split: Split,
 
 SPLIT_KINDS = ("auto", "given", "random", "warm+cold", "temporal", "cold")
 DEFAULT_MODELS = ("popularity", "bpr", "deepmf", "vbpr", "fusion")
+QUICK_EPOCHS = 20
 
 
 def make_split(dataset: RecDataset, kind: str = "auto", seed: int = 0, cold_frac: float = 0.1) -> Split:
@@ -284,22 +285,30 @@ class Experiment:
 def run_experiment(data: str | RecDataset, models: Sequence[str] = DEFAULT_MODELS, split: str = "auto",
                    epochs: int | None = None, quick: bool = False, device: torch.device | str | None = None,
                    seed: int = 0, modalities: Sequence[str] | None = None, cache_dir: str | Path | None = None,
-                   download: bool = True, cold_frac: float = 0.1, n_boot: int = 1000,
-                   progress: bool = True) -> Experiment:
+                   download: bool = True, cold_frac: float = 0.1, n_boot: int = 1000, progress: bool = True,
+                   features: Mapping[str, torch.Tensor] | None = None,
+                   masks: Mapping[str, torch.Tensor] | None = None) -> Experiment:
     """Load ``data`` (a spec for ``data.adapters.load_dataset``, or a dataset), get item features,
     train every model of ``models`` (names of ``models.zoo``) with its default config and compare.
 
     Sequence models (``sasrec``) run on the temporal split, the others on ``split``. ``epochs``
-    caps the epochs of every model; ``quick`` caps them at 10, encodes in quick mode and draws
-    200 bootstrap samples. Content models are skipped, with a note, when there is no content.
+    caps the epochs of every model; ``quick`` encodes in quick mode, draws 200 bootstrap samples
+    and, unless ``epochs`` is given, caps the epochs at :data:`QUICK_EPOCHS`. Content models are
+    skipped, with a note, when there is no content.
+    ``features``/``masks``: item features already computed (e.g. by :func:`item_features` in a
+    notebook), used instead of computing them again.
     """
     dataset = load_dataset(data, cache_dir=cache_dir, download=download) if isinstance(data, str) else data
     notes = list(dataset.notes)
     device = pick_device(device)
     content_wanted = any(m in CONTENT_MODELS for m in models)
-    features, masks = (item_features(dataset, modalities, device, cache_dir, quick, progress)
-                       if content_wanted else ({}, {}))
-    cap = min(epochs or 10**6, 10 if quick else 10**6)
+    if features is not None:
+        features, masks = dict(features), dict(masks or {})
+    elif content_wanted:
+        features, masks = item_features(dataset, modalities, device, cache_dir, quick, progress)
+    else:
+        features, masks = {}, {}
+    cap = epochs or (QUICK_EPOCHS if quick else None)
     groups: dict[str, dict[str, ModelSource]] = {}
     configs: dict[str, TrainConfig] = {}
     for name in models:
@@ -310,7 +319,7 @@ def run_experiment(data: str | RecDataset, models: Sequence[str] = DEFAULT_MODEL
         groups.setdefault(kind, {})[name] = functools.partial(build_model, name, dataset.n_users, dataset.n_items,
                                                               features, masks)
         cfg = default_config(name)
-        cfg["epochs"] = min(cfg.get("epochs", TrainConfig.epochs), cap)
+        cfg["epochs"] = min(cfg.get("epochs", TrainConfig.epochs), cap or 10**9)
         configs[name] = TrainConfig(**cfg)
     if not groups:
         raise ValueError(f"no model to run on {dataset.name} (asked for {', '.join(models)})")

@@ -26,7 +26,8 @@ class VBPR(FactorModel):
     """
 
     def __init__(self, n_users: int, n_items: int, content: ItemContent, dim: int = 64, loss: str = "bpr",
-                 temperature: float = 1.0, init_std: float = 0.1, cold_content_only: bool = True) -> None:
+                 temperature: float = 1.0, init_std: float = 0.1, cold_content_only: bool = True,
+                 content_reg: float = 0.1) -> None:
         super().__init__(n_users, n_items, loss, temperature)
         if content.n_items != n_items:
             raise ValueError(f"content has {content.n_items} items, the model {n_items}")
@@ -37,6 +38,7 @@ class VBPR(FactorModel):
         self.item_beta = nn.Parameter(torch.zeros(n_items))
         self.content_beta = nn.Linear(content.dim, 1, bias=False)
         self.cold_content_only = cold_content_only
+        self.content_reg = content_reg
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, dim + content.dim + 1)``."""
@@ -53,7 +55,12 @@ class VBPR(FactorModel):
         return torch.cat([self.item_emb(items) * gate[:, None], content, bias[:, None]], dim=-1)
 
     def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of the squared norms of γ_u, θ_u, γ_i, γ_j, β_i, β_j."""
-        return (self.user_emb(users).pow(2).sum(-1) + self.user_theta(users).pow(2).sum(-1)
-                + self.item_emb(pos).pow(2).sum(-1) + self.item_emb(neg).pow(2).sum(-1)
-                + self.item_beta[pos].pow(2) + self.item_beta[neg].pow(2)).mean()
+        """Mean over the batch of the squared norms of γ_u, θ_u, γ_i, γ_j, β_i, β_j, plus
+        ``content_reg`` times those of the content vectors E f_i, E f_j (VBPR's λ_E: without it the
+        projection memorises the training items and the content term stops generalising)."""
+        reg = (self.user_emb(users).pow(2).sum(-1) + self.user_theta(users).pow(2).sum(-1)
+               + self.item_emb(pos).pow(2).sum(-1) + self.item_emb(neg).pow(2).sum(-1)
+               + self.item_beta[pos].pow(2) + self.item_beta[neg].pow(2))
+        if self.content_reg:
+            reg = reg + self.content_reg * (self.content(pos).pow(2).sum(-1) + self.content(neg).pow(2).sum(-1))
+        return reg.mean()

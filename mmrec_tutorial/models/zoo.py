@@ -43,7 +43,7 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "bpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "epochs": 100, "patience": 5},
     "deepmf-id": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
     "deepmf": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
-    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "weight_decay": 1e-3, "epochs": 100, "patience": 5},
+    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "epochs": 100, "patience": 5},
     "fusion": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
     "crossmodal": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
     "sasrec": {"lr": 5e-3, "batch_size": 128, "epochs": 100, "patience": 5, "max_len": 50},
