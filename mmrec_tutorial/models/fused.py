@@ -56,15 +56,18 @@ class FusedRecommender(Recommender):
     (default: all present). ``fusion``: a :class:`~mmrec_tutorial.fusion.Fusion` or a kind for
     :func:`~mmrec_tutorial.fusion.make_fusion` (``"sum"``, ``"learned_sum"``, ``"concat"``,
     ``"gated"``, ``"attention"``, ``"late"``), built with ``fusion_kwargs`` and
-    ``modality_dropout``. Attention built here gets the user query (``query_dim``). ``item_id``
-    adds the VBPR-style ID factors, ``item_bias`` a per-item bias (popularity).
+    ``modality_dropout``. Attention built here gets a user query: ``query="embedding"`` (its own
+    ``(n_users, query_dim)`` embedding ``q_u``), ``"user"`` (the user vector ``p_u``) or
+    ``"history"`` (the mean of the user's training items' modality vectors, set by ``prepare``).
+    ``hidden`` gives the projection heads a hidden layer. ``item_id`` adds the VBPR-style ID
+    factors, ``item_bias`` a per-item bias (popularity). ``dim`` is the shared size ``d``.
     """
 
     def __init__(self, n_users: int, n_items: int, features: Mapping[str, torch.Tensor],
                  masks: Mapping[str, torch.Tensor] | None = None, fusion: str | Fusion = "attention", dim: int = 64,
                  item_id: bool = False, item_bias: bool = True, query: str = "embedding", query_dim: int = 16,
-                 hidden: int | None = None,
-                 modality_dropout: float = 0.0, init_std: float = 0.1, fusion_kwargs: dict | None = None) -> None:
+                 hidden: int | None = None, modality_dropout: float = 0.0, init_std: float = 0.1,
+                 fusion_kwargs: dict | None = None) -> None:
         super().__init__(n_users, n_items)
         if not features:
             raise ValueError("FusedRecommender needs the features of at least one modality")
