@@ -20,6 +20,16 @@ from mmrec_tutorial.encoders.audio_ssl import augment_views
 SR = 8000
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
 def write_wav(path, samples: np.ndarray, rate: int = SR, width: int = 2, channels: int = 1) -> None:
     x = np.clip(samples, -1, 1)
     if channels > 1:

@@ -110,3 +110,16 @@ def test_default_cache_dir_honours_env(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "c"
     monkeypatch.delenv("MMREC_CACHE_DIR")
     assert default_cache_dir().name == "mmrec_tutorial"
+
+
+def test_polite_threads_leaves_busy_cores_alone(monkeypatch):
+    from mmrec_tutorial.encoders.base import polite_threads
+
+    current = torch.get_num_threads()
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr("os.getloadavg", lambda: (20.0, 20.0, 20.0))
+    assert polite_threads() == 1
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert polite_threads() == min(current, 8)
+    monkeypatch.setattr("os.getloadavg", lambda: (7.2, 0.0, 0.0))
+    assert polite_threads() == 1

@@ -17,6 +17,16 @@ SR = 8000
 DATA = Path(__file__).resolve().parents[1] / "data_samples"
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
 def _wav(path: Path, x: np.ndarray, rate: int = SR) -> None:
     with wave.open(str(path), "wb") as f:
         f.setnchannels(1)
@@ -196,3 +206,10 @@ def test_sample_catalog_each_modality_knows_its_own_trait(tmp_path):
         own = table[modality][trait]
         others = [table[o][trait] for o in table if o != modality]
         assert own >= 0.6 and own > max(others) + 0.2, table
+
+
+def test_thread_setting_is_restored(catalog, tmp_path):
+    frame, root = catalog
+    before = torch.get_num_threads()
+    feats = _encode(frame, root, tmp_path / "cache", modalities=("text",), num_threads=1)
+    assert feats.info["text"]["threads"] == 1 and torch.get_num_threads() == before

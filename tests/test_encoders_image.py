@@ -12,6 +12,16 @@ from mmrec_tutorial.encoders import (ImageEncoder, ModelUnavailableError, TinyIm
                                      load_image, load_pixels)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
 def _stripes(rng: np.random.Generator, colours: tuple, size: int = 64) -> np.ndarray:
     y = np.arange(size)[:, None, None]
     period = int(rng.integers(6, 12))

@@ -16,6 +16,16 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
 @pytest.fixture(scope="module")
 def encoder() -> TextEncoder:
     return TextEncoder(device="cpu", batch_size=2)

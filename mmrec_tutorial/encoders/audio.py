@@ -60,7 +60,8 @@ class AudioEncoder(nn.Module):
 
     def __init__(self, kind: str = "gru", *, sample_rate: int = 8000, clip_seconds: float = 1.0,
                  n_mels: int = 40, n_fft: int = 512, hop_length: int = 160, dim: int = 128,
-                 hidden: int = 64, n_mfcc: int = 20, ssl: SSLConfig | None = None, device: torch.device | str | None = None,
+                 hidden: int = 64, n_mfcc: int = 20, ssl: SSLConfig | None = None,
+                 device: torch.device | str | None = None,
                  batch_size: int = 256, train_threads: int | None = 1) -> None:
         super().__init__()
         if kind not in AUDIO_KINDS:

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from .audio_ssl import SSLConfig
-from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, resolve_device
+from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, polite_threads, resolve_device
 from .cache import EmbeddingCache, hash_file, hash_text
 from .image_io import to_path
 from .text import clean_text
@@ -132,11 +132,14 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
         modalities: any of ``"text"``, ``"image"``, ``"audio"``.
         device: where to run the encoders (``None`` picks CUDA, MPS, then CPU).
         cache_dir: cache folder (default ``$MMREC_CACHE_DIR`` or ``~/.cache/mmrec_tutorial``).
-        quick: cheaper settings for CI and first looks: 128-px images and 5 epochs of audio
+        quick: cheaper settings for CI and first looks: 96-px images and 5 epochs of audio
             self-supervision (the probes of the sample catalog barely change).
         text_model: Hugging Face id or folder; ``None`` = offline all-MiniLM-L6-v2.
         image_backbone: ``"efficientnet-lite0"`` (offline) or a torchvision model name.
-        image_size: input side for the image backbone (default 224, or 128 when ``quick``).
+        image_size: input side for the image backbone. Default 128 (96 when ``quick``): the
+            sample covers are 64x64 px, and on them a linear probe finds the visual style
+            equally well (100 %) at 96, 128, 160 and 224 px while 224 px costs 4x the time of
+            128 px. Pass 224 for real photos.
         audio_encoder: ``"gru"``, ``"cnn"`` or ``"mfcc"`` (see :class:`AudioEncoder`).
         ssl: self-supervised audio training settings (default: :class:`SSLConfig` with ``seed``,
             5 epochs when ``quick``); when given, its own ``seed`` is used.
@@ -147,7 +150,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
         seed: seeds the audio encoder's initial weights and its training.
         max_length: tokens kept per text.
         num_threads: CPU threads torch may use while encoding (restored afterwards); ``None``
-            keeps the current setting.
+            uses the cores other processes leave idle (see :func:`.base.polite_threads`).
         progress: show tqdm progress bars.
     """
     unknown = [m for m in modalities if m not in MODALITIES]
@@ -167,7 +170,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
     cache = EmbeddingCache(cache_dir) if use_cache else None
     item_ids = [str(x) for x in items["item_id"].tolist()]
     if image_size is None:
-        image_size = 128 if quick else 224
+        image_size = 96 if quick else 128
     if ssl is None:
         ssl = SSLConfig(epochs=5 if quick else SSLConfig.epochs, seed=seed)
 
@@ -200,8 +203,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
     problems: dict[str, list[ItemProblem]] = {}
     info: dict[str, dict[str, Any]] = {}
     previous_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
+    torch.set_num_threads(num_threads if num_threads is not None else polite_threads())
     try:
         for modality in modalities:
             inputs, hashes, config, make, make_args = plans[modality]
@@ -213,6 +215,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
             masks[modality] = result.mask
             problems[modality] = result.problems
             info[modality] = {**result.info, "fill": fill, "from_cache": from_cache,
+                              "threads": torch.get_num_threads(),
                               "total_seconds": round(time.perf_counter() - start, 3)}
     finally:
         torch.set_num_threads(previous_threads)

@@ -90,7 +90,8 @@ def _load_quietly(model: str | None, allow_download: bool) -> tuple[Any, Any, st
         hint = ("" if allow_download or local.exists() else
                 " To download it (needs internet), pass allow_download=True.")
         raise ModelUnavailableError(
-            f"text model {model!r} could not be loaded offline: {where} ({type(exc).__name__}: "
+            f"text model {model!r} could not be loaded{'' if allow_download else ' offline'}: {where} "
+            f"({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''}).{hint} To use the offline default "
             f"{DEFAULT_TEXT_MODEL} instead, pass model=None, or fallback=True to fall back "
             f"automatically with a warning.") from exc
