@@ -36,10 +36,14 @@ def project_2d(features: torch.Tensor, mask: torch.Tensor | None = None, method:
     if method == "pca":
         return coords.numpy()
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
     reduced = coords.numpy()
     perplexity = min(30.0, (len(reduced) - 1) / 3)
-    return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
+    # one thread: on a busy 2-core machine t-SNE of 600 points took 70 s with the default
+    # thread pool (threads waiting for each other) and 2.6 s with one
+    with threadpool_limits(1):
+        return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
 
 
 def _principal_components(x: torch.Tensor, k: int) -> torch.Tensor:

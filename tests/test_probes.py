@@ -180,6 +180,8 @@ def test_embedding_figures():
     assert vize.plot_probe_table(table, chance=1 / 3) is not None
     fig = vize.plot_encoder_pipelines({"a": [("in", "3"), ("out", "2")]})
     assert fig is not None
+    tsne = vize.project_2d(x, method="tsne", seed=0)
+    assert tsne.shape == (30, 2) and np.allclose(tsne, vize.project_2d(x, method="tsne", seed=0))
     with pytest.raises(ValueError):
         vize.project_2d(x, method="umap")
     matplotlib.pyplot.close("all")
