@@ -214,3 +214,12 @@ def test_bad_arguments_fail_clearly():
         BPRMF(3, 4, loss="hinge")
     with pytest.raises(ValueError, match="items"):
         VBPR(N_USERS, N_ITEMS + 1, content())
+
+
+def test_vbpr_penalises_the_content_vectors_too(warm):
+    plain, penalised = (VBPR(N_USERS, N_ITEMS, content(), dim=16, content_reg=c) for c in (0.0, 1.0))
+    penalised.load_state_dict(plain.state_dict())
+    users, pos, neg = torch.tensor([0, 1]), torch.tensor([2, 3]), torch.tensor([4, 5])
+    content_sq = plain.content(torch.cat([pos, neg])).pow(2).sum(-1)
+    expected = plain.regularizer(users, pos, neg) + (content_sq[:2] + content_sq[2:]).mean()
+    assert torch.allclose(penalised.regularizer(users, pos, neg), expected, atol=1e-5)

@@ -90,8 +90,15 @@ class FactorModel(Recommender):
         else:
             loss = sampled_softmax_loss(u, vecs, items, pos, bias, self.temperature)
         if reg:
-            loss = loss + reg * self.regularizer(users, pos, neg)
+            loss = loss + reg * self.batch_regularizer(users, pos, neg, vecs)
         return loss
+
+    def batch_regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
+                          item_vecs: torch.Tensor) -> torch.Tensor:
+        """The L2 term of a batch, given the ``(2b, d)`` item vectors of ``[pos; neg]`` already
+        computed by the loss (a model whose penalty involves them can reuse them). Default:
+        :meth:`regularizer`."""
+        return self.regularizer(users, pos, neg)
 
 
 def _embedding(n: int, dim: int, std: float) -> nn.Embedding:

@@ -58,9 +58,14 @@ class VBPR(FactorModel):
         """Mean over the batch of the squared norms of γ_u, θ_u, γ_i, γ_j, β_i, β_j, plus
         ``content_reg`` times those of the content vectors E f_i, E f_j (VBPR's λ_E: without it the
         projection memorises the training items and the content term stops generalising)."""
+        return self.batch_regularizer(users, pos, neg, self.item_vectors(torch.cat([pos, neg])))
+
+    def batch_regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
+                          item_vecs: torch.Tensor) -> torch.Tensor:
+        """:meth:`regularizer`, reading E f_i from the item vectors the loss already computed."""
+        b, dim = len(pos), self.item_emb.embedding_dim
+        content_sq = item_vecs[:, dim:dim + self.content.dim].pow(2).sum(-1)  # [pos; neg]
         reg = (self.user_emb(users).pow(2).sum(-1) + self.user_theta(users).pow(2).sum(-1)
                + self.item_emb(pos).pow(2).sum(-1) + self.item_emb(neg).pow(2).sum(-1)
                + self.item_beta[pos].pow(2) + self.item_beta[neg].pow(2))
-        if self.content_reg:
-            reg = reg + self.content_reg * (self.content(pos).pow(2).sum(-1) + self.content(neg).pow(2).sum(-1))
-        return reg.mean()
+        return (reg + self.content_reg * (content_sq[:b] + content_sq[b:])).mean()

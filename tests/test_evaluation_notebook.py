@@ -1,0 +1,43 @@
+"""Regression guard: the metrics that the committed, executed notebook 06 recorded.
+
+``mmrec-tutorial run --inplace notebooks/06_end_to_end.ipynb`` (QUICK, CPU) stores its key numbers
+with ``report.record``; this test reads them back and checks them against the values of the run
+that was reviewed, with a tolerance, so that a change that quietly degrades the pipeline cannot
+be committed together with its re-executed notebook unnoticed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmrec_tutorial.report import read_records
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_end_to_end.ipynb"
+#: Test-set Recall@20 / NDCG@20 (all test interactions) of the reviewed QUICK run on the sample.
+EXPECTED = {"recall@20/popularity": 0.1151, "ndcg@20/popularity": 0.0700,
+            "recall@20/bpr": 0.1517, "ndcg@20/bpr": 0.1022,
+            "recall@20/vbpr": 0.1987, "ndcg@20/vbpr": 0.1269,
+            "recall@20/crossmodal": 0.1796, "ndcg@20/crossmodal": 0.1182}
+TOLERANCE = 0.02
+
+
+@pytest.fixture(scope="module")
+def records():
+    return read_records(NOTEBOOK)
+
+
+def test_the_committed_run_is_on_the_sample(records):
+    assert records.get("dataset") == "sample"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_recorded_metrics_match_the_reviewed_run(records, name):
+    assert name in records, f"{name} not recorded; re-run: mmrec-tutorial run --inplace {NOTEBOOK.name}"
+    assert records[name] == pytest.approx(EXPECTED[name], abs=TOLERANCE)
+
+
+def test_the_ordering_the_course_teaches_holds(records):
+    assert records["recall@20/vbpr"] > records["recall@20/bpr"] > records["recall@20/popularity"]
+    assert records["recall@20/crossmodal"] > records["recall@20/bpr"]
