@@ -124,7 +124,7 @@ def delta_widget(parts: ScoreParts, users: Sequence[int], titles: Sequence[str] 
     and the metric readout (CSS class ``mmrec-metrics``), all from :func:`delta_view`."""
     import ipywidgets as W
 
-    start = round(parts.trained_delta / step) * step
+    start = round(round(parts.trained_delta / step) * step, 6)  # on the slider's grid
     slider = W.FloatSlider(value=start, min=0.0, max=1.0, step=step, description="δ", readout_format=".2f",
                            continuous_update=False)
     picker = W.Dropdown(options=[(f"user {u}", int(u)) for u in users], value=int(users[0]), description="user")
