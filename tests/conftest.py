@@ -11,6 +11,17 @@ os.environ.setdefault("MMREC_QUICK", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture
+def one_thread():
+    """Small batches on a shared CPU run fastest on one thread (see ``encoders.polite_threads``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def sample():
     """The cleaned sample catalog and its report."""

@@ -17,13 +17,7 @@ SR = 8000
 DATA = Path(__file__).resolve().parents[1] / "data_samples"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 

@@ -12,13 +12,7 @@ from mmrec_tutorial.encoders import (ImageEncoder, ModelUnavailableError, TinyIm
                                      load_image, load_pixels)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small batches on a shared CPU run fastest on one thread (see ``polite_threads``)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 
