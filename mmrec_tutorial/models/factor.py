@@ -108,14 +108,15 @@ def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
 
 
 class BPRMF(FactorModel):
-    """Matrix factorisation over IDs only: :math:`s_u^i = \\langle \\mathbf{p}_u, \\mathbf{q}_i \\rangle`
-    (+ an item bias :math:`b_i` if ``bias``), trained with BPR by default.
+    """Matrix factorisation over IDs only: :math:`s_u^i = \\langle \\mathbf{p}_u, \\mathbf{q}_i \\rangle + b_i`
+    (the item bias :math:`b_i` only with ``bias``, the default: it absorbs popularity, which
+    matters a lot on long-tailed data), trained with BPR by default.
 
     An item never seen in training has only a random (and, through negative sampling, pushed
     down) vector: ID-only models cannot rank cold items.
     """
 
-    def __init__(self, n_users: int, n_items: int, dim: int = 64, bias: bool = False, loss: str = "bpr",
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, bias: bool = True, loss: str = "bpr",
                  temperature: float = 1.0, init_std: float = 0.1) -> None:
         super().__init__(n_users, n_items, loss, temperature)
         self.user_emb = _embedding(n_users, dim, init_std)
