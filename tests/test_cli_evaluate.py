@@ -6,19 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from mmrec_tutorial.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run fastest on one thread
 
 
 def test_evaluate_on_an_mmrec_folder_writes_markdown_and_json(tmp_path, capsys):

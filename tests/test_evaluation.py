@@ -20,12 +20,7 @@ from test_models import N_ITEMS, N_USERS, planted_content, planted_interactions,
 CFG = TrainConfig(epochs=25, lr=0.02, batch_size=128, patience=25, progress=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run fastest on one thread
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +30,16 @@ def split():
 
 @pytest.fixture(scope="module")
 def comparison(split):
+    """Three models trained once for the module (on one thread, like the conftest's one_thread)."""
     feats, masks = planted_content()
     models = {"popularity": lambda: Popularity(N_USERS, N_ITEMS), "bpr": lambda: BPRMF(N_USERS, N_ITEMS, dim=16),
               "vbpr": lambda: VBPR(N_USERS, N_ITEMS, ItemContent(feats, masks, dim=16), dim=16)}
-    return evaluate_models(models, split, CFG, ks=(5, 10, 20), n_boot=200, device="cpu", progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield evaluate_models(models, split, CFG, ks=(5, 10, 20), n_boot=200, device="cpu", progress=False)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_with_cold_items_holds_out_whole_items(split):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.models import BPRMF
 from mmrec_tutorial.sweep import grid_points, sweep
 from mmrec_tutorial.train import TrainConfig
 from test_models import N_ITEMS, N_USERS, planted_interactions
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run fastest on one thread
 
 
 def test_grid_points_in_order():

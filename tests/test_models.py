@@ -54,13 +54,7 @@ FACTORIES = {
     "deepmf": lambda: DeepMF(N_USERS, N_ITEMS, content(), dim=16, hidden=(32,)),
     "deepmf-id": lambda: DeepMF(N_USERS, N_ITEMS, None, dim=16, hidden=(32,)),
 }
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run faster on one thread, and much faster when other processes share the CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run fastest on one thread
 
 
 CFG = dict(epochs=25, lr=0.02, batch_size=128, patience=25, progress=False, device="cpu")

@@ -10,6 +10,8 @@ from mmrec_tutorial.models.zoo import CONTENT_MODELS, MODEL_NAMES, build_model, 
 from mmrec_tutorial.train import TrainConfig
 from test_models import N_ITEMS, N_USERS, planted_content, planted_interactions
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run fastest on one thread
+
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_name_builds_scores_and_has_a_config(name):
