@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.models import BPRMF
 from mmrec_tutorial.sweep import grid_points, sweep
