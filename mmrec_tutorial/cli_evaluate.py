@@ -32,6 +32,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import run_experiment
 
     quick = args.quick or is_quick()
+    import torch
+
+    from .encoders.base import polite_threads
+
+    torch.set_num_threads(args.threads or polite_threads())
     try:
         device = pick_device(args.device)
         print(f"data: {args.data}; models: {', '.join(args.models)}; device: {describe_device(device)}"
@@ -84,6 +89,8 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="few epochs, quick encoders (also: MMREC_QUICK=1)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: the cores other processes leave idle, at least 1)")
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap samples for the 95%% intervals")
     p.add_argument("--cache-dir", default=None, help="where datasets and encoded features are cached")
     p.add_argument("--no-download", action="store_true", help="never download; fail if the data are not on disk")
