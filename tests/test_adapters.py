@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from mmrec_tutorial.data import TEST, TRAIN, VALID, random_split
+from mmrec_tutorial.data import TEST, random_split
 from mmrec_tutorial.data.adapters import (ARCHIVES, Archive, ChecksumError, DatasetFormatError,
                                           DatasetUnavailableError, ensure_archive, fetch, load_dataset, load_mmrec,
                                           load_movielens, parse_spec, verify_checksum)
