@@ -16,6 +16,7 @@ from torch import nn
 
 from ..encoders.base import ProjectionHead
 from ..fusion import WeightedSumFusion
+from .fused import standardize_features
 
 
 def default_fusion(modalities: list[str], dim: int) -> nn.Module:
@@ -24,23 +25,12 @@ def default_fusion(modalities: list[str], dim: int) -> nn.Module:
     return WeightedSumFusion(modalities, dim, learnable=True)
 
 
-def standardize(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Z-score every column over the present rows; absent rows become zeros. ``(n, d) -> (n, d)``.
-
-    Encoders output very different scales (e.g. 4096-d CNN activations in the hundreds versus
-    unit-norm sentence vectors); standardising keeps the projection's start-up well behaved.
-    """
-    features = features.float()
-    present = features[mask] if bool(mask.any()) else features
-    mean, std = present.mean(0), present.std(0, unbiased=False).clamp(min=1e-6)
-    return torch.where(mask[:, None], (features - mean) / std, torch.zeros_like(features))
-
-
 class ItemContent(nn.Module):
     """Fused content vector of items: ``forward(items (b,)) -> (b, dim)``; ``forward() -> (n_items, dim)``.
 
-    ``features``: ``{modality: (n_items, d_m)}``; ``masks``: ``{modality: (n_items,)}`` bool
-    (default: all present). ``fusion``: any module with the fusion interface (default:
+    ``features``: ``{modality: (n_items, d_m)}``, z-scored per column over the items that have the
+    modality (``fused.standardize_features``: encoders differ wildly in scale); ``masks``:
+    ``{modality: (n_items,)}`` bool (default: all present). ``fusion``: any module with the fusion interface (default:
     :func:`default_fusion`). ``hidden``: width of a hidden layer in each projection (None: linear).
     ``input_dropout``: dropout on the raw features while training, so that a projection cannot
     memorise items by a few feature columns (it regularises content models a lot on small catalogs).
@@ -62,7 +52,7 @@ class ItemContent(nn.Module):
             mask = torch.ones(f.shape[0], dtype=torch.bool) if mask is None else mask.to(torch.bool).cpu()
             if mask.shape != (f.shape[0],):
                 raise ValueError(f"mask of {m!r} must be ({f.shape[0]},), got {tuple(mask.shape)}")
-            self.register_buffer(f"feat_{m}", standardize(f.detach().cpu(), mask), persistent=False)
+            self.register_buffer(f"feat_{m}", standardize_features(f.detach().cpu(), mask), persistent=False)
             self.register_buffer(f"mask_{m}", mask, persistent=False)
         self.heads = nn.ModuleDict({m: ProjectionHead(f.shape[1], dim, hidden=hidden, dropout=dropout)
                                     for m, f in features.items()})
