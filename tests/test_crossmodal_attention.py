@@ -161,17 +161,6 @@ def test_ranker_id_dropout_only_in_training_and_only_for_seen_items():
     assert torch.allclose(model._candidates(items, content), expected)
 
 
-def test_ranker_draws_negatives_among_seen_items():
-    split = _tiny_split()
-    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
-    model.prepare(split)
-    model.seen[:] = True
-    model.seen[[2, 7]] = False
-    torch.manual_seed(0)
-    neg = model.catalog_negatives(torch.tensor([2, 7, 3] * 20))
-    assert model.seen[neg].all() and (neg[2::3] == 3).all()
-
-
 def test_ranker_hides_the_positive_from_its_own_history_and_trains():
     torch.manual_seed(0)
     split = _tiny_split()

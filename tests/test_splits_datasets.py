@@ -84,6 +84,24 @@ def test_bpr_triples_negatives_are_never_known_positives(inter):
     assert torch.equal(BPRTriples(split.train, nu, ni, seed=5).neg, BPRTriples(split.train, nu, ni, seed=5).neg)
 
 
+def test_bpr_negatives_come_only_from_the_training_catalog(inter):
+    frame, nu, ni = inter
+    split = cold_start_split(frame, nu, ni, cold_frac=0.2, seed=0)
+    triples = BPRTriples(split.train, nu, ni, seed=0)
+    train_items = set(split.train["item_idx"].tolist())
+    held_out = set(split.test["item_idx"].tolist()) - train_items
+    assert held_out  # the split does hold items out
+    for _ in range(3):
+        assert set(triples.neg.tolist()) <= train_items
+        triples.resample()
+
+
+def test_bpr_triples_refuse_a_user_who_knows_every_training_item():
+    train = pd.DataFrame({"user_idx": [0, 0, 1], "item_idx": [0, 1, 0]})
+    with pytest.raises(ValueError, match="user index 0 has interacted with every training item"):
+        BPRTriples(train, n_users=2, n_items=5)
+
+
 def test_user_sequences_shift_and_pad():
     frame = pd.DataFrame({"user_idx": [0, 0, 0, 1, 1, 2], "item_idx": [5, 3, 7, 1, 2, 4],
                           "timestamp": [3, 1, 2, 1, 2, 1]})

@@ -13,8 +13,11 @@ from .splits import UserItemSets
 class BPRTriples(Dataset):
     """(user, positive item, sampled negative item) triples from training interactions.
 
-    Negatives are drawn uniformly from the items the user has *not* interacted with in training;
-    ``resample()`` draws fresh ones (call it once per epoch). Items are ``(3,)`` long tensors;
+    Negatives are drawn uniformly from the items that have training interactions (the training
+    catalog, ``candidates``) and that the user has *not* interacted with in training. Items
+    without training interactions (cold items, items held out by a cold-start split) are never
+    negatives: a content model would otherwise learn to rank exactly the items it is later tested
+    on low. ``resample()`` draws fresh ones (call it once per epoch). Items are ``(3,)`` long tensors;
     ``batches()`` yields whole ``(batch, )`` tensors fast without a DataLoader.
     """
 
@@ -25,6 +28,11 @@ class BPRTriples(Dataset):
         self.known = UserItemSets(self.users.numpy(), self.pos.numpy(), n_users, n_items)
         self._key = self.known.indices + self.n_items * torch.repeat_interleave(
             torch.arange(n_users), self.known.counts())  # sorted (user, item) codes
+        self.candidates = torch.unique(self.pos)  # (n_train_items,) sorted
+        full = torch.nonzero(self.known.counts() >= len(self.candidates)).flatten()
+        if len(full):
+            raise ValueError(f"user index {int(full[0])} has interacted with every training item, so no negative "
+                             "can be drawn for it; drop such users or add items before training with BPR")
         self.generator = torch.Generator().manual_seed(seed)
         self.neg = torch.empty_like(self.pos)
         self.resample()
@@ -38,7 +46,7 @@ class BPRTriples(Dataset):
         """Draw a new negative for every triple (rejection sampling, vectorised)."""
         todo = torch.arange(len(self.users))
         while len(todo):
-            cand = torch.randint(0, self.n_items, (len(todo),), generator=self.generator)
+            cand = self.candidates[torch.randint(0, len(self.candidates), (len(todo),), generator=self.generator)]
             self.neg[todo] = cand
             todo = todo[self._is_known(self.users[todo], cand)]
 

@@ -15,8 +15,8 @@ Training is BPR (``train.fit``); while training, the positive item is hidden fro
 history, so that c_uv cannot score an item by finding it there; a candidate's ID embedding is
 dropped at random (``id_dropout``), so that items known only by their content (cold items) are
 scored on the same scale as the others; and negatives are drawn among items that have training
-interactions (``FactorModel.catalog_negatives``), as new items would not be in the training
-catalog. ``align_weight > 0`` adds the
+interactions (``data.BPRTriples``), as new items would not be in the training catalog.
+``align_weight > 0`` adds the
 contrastive alignment loss (symmetric InfoNCE between every pair of modality tokens, and between
 the fused content and the ID embedding of seen items) on the batch's items.
 
@@ -226,7 +226,6 @@ class CrossModalRanker(FactorModel):
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
         """BPR (positive hidden from the history, negatives among items seen in training) + ``reg``·L2
         + ``align_weight``·alignment."""
-        neg = self.catalog_negatives(neg)
         feats, masks = self.item_tokens()
         content = self.content.fusion(feats, masks)
         z_all = content + self.item_emb.weight * self.id_gate(self._all_items())[:, None]

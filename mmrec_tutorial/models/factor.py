@@ -44,14 +44,6 @@ class FactorModel(Recommender):
             return torch.ones(items.shape, device=items.device)
         return self.seen[items].float()
 
-    def catalog_negatives(self, neg: torch.Tensor) -> torch.Tensor:
-        """``(b,)`` negatives with every unseen item replaced by a uniformly drawn seen one."""
-        if bool(self.seen.all()):
-            return neg
-        seen_items = torch.nonzero(self.seen).flatten()
-        draw = seen_items[torch.randint(len(seen_items), neg.shape, device=neg.device)]
-        return torch.where(self.seen[neg], neg, draw)
-
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, d)``."""
         raise NotImplementedError
@@ -78,7 +70,6 @@ class FactorModel(Recommender):
 
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
         """BPR or in-batch sampled softmax over ``(b,)`` users, positives and negatives, plus L2."""
-        neg = self.catalog_negatives(neg)
         u = self.user_vectors(users)
         items = torch.cat([pos, neg])
         vecs, bias = self.item_vectors(items), self.item_bias(items)
