@@ -5,6 +5,10 @@ its cover image mostly tells, and a *mood* that its audio preview mostly tells, 
 overlap (traits are correlated, and the text sometimes names a colour or a mood) and noise.
 Users belong to groups that weigh the three traits differently (``lexicon.USER_GROUPS``), so
 each modality alone helps, fusing them helps more, and the best fusion weights differ by group.
+Items also have a public *format* (``category``: album, podcast, audiobook, soundtrack, named in
+the description) that changes how much the genre counts (``lexicon.FORMAT_TEXT_FOCUS``): the
+weight a user puts on a trait depends on the user *and* on the item, a non-additive structure
+that one fixed weighted sum of modalities cannot express and attention per user-item pair can.
 
 Files written under ``out_dir`` (see ``data_samples/README.md`` for the data card):
 
@@ -29,8 +33,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .lexicon import (ADJECTIVES, COUNTRIES, FILLER, FORMATS, GENRE_WORDS, GENRES, MOOD_WORDS, MOODS,
-                      STYLE_WORDS, STYLES, USER_GROUPS)
+from .lexicon import (ADJECTIVES, COUNTRIES, FILLER, FORMAT_TEXT_FOCUS, FORMATS, GENRE_WORDS, GENRES, MOOD_WORDS,
+                      MOODS, STYLE_WORDS, STYLES, USER_GROUPS)
 from .media import SAMPLE_RATE, draw_cover, resample_linear, synth_clip, write_png, write_wav
 
 T0 = 1_672_531_200  # 2023-01-01 00:00:00 UTC
@@ -81,12 +85,14 @@ def _item_traits(cfg: CatalogConfig, rng: np.random.Generator) -> pd.DataFrame:
                      rng.integers(0, len(STYLES), cfg.n_items))
     mood = np.where(rng.random(cfg.n_items) < cfg.trait_overlap / 2, genre % len(MOODS),
                     rng.integers(0, len(MOODS), cfg.n_items))
+    fmt = rng.integers(0, len(FORMATS), cfg.n_items)
     return pd.DataFrame({"item_id": [f"i{k:05d}" for k in range(cfg.n_items)],
                          "genre": [GENRES[g] for g in genre], "style": [STYLES[s] for s in style],
-                         "mood": [MOODS[m] for m in mood]})
+                         "mood": [MOODS[m] for m in mood], "category": [FORMATS[f] for f in fmt]})
 
 
-def _item_text(genre: str, style: str, mood: str, rng: np.random.Generator) -> tuple[str, str]:
+def _item_text(genre: str, style: str, mood: str, category: str,
+               rng: np.random.Generator) -> tuple[str, str]:
     words = GENRE_WORDS[genre]
     title = f"The {rng.choice(ADJECTIVES).title()} {rng.choice(words).title()}"
     if rng.random() < 0.3:
@@ -95,7 +101,8 @@ def _item_text(genre: str, style: str, mood: str, rng: np.random.Generator) -> t
     other = GENRE_WORDS[rng.choice([g for g in GENRES if g != genre])]
     picked.append(str(rng.choice(other)))  # noise: one word from another genre
     rng.shuffle(picked)
-    desc = (f"A {rng.choice(ADJECTIVES)} {rng.choice(FILLER)} of {picked[0]} and {picked[1]}, "
+    article = "An" if category[0] in "aeiou" else "A"
+    desc = (f"{article} {category} of {rng.choice(ADJECTIVES)} {picked[0]} and {picked[1]}, "
             f"where {picked[2]} meets {picked[3]}.")
     extras = []
     if rng.random() < 0.25:
@@ -133,6 +140,8 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
              for t, vals in (("genre", GENRES), ("style", STYLES), ("mood", MOODS))]
     favs = [_favourites(n_users, len(vals), rng) for vals in (GENRES, STYLES, MOODS)]
     weights = np.array([USER_GROUPS[g] for g in user_groups["group"]])  # (n_users, 3)
+    focus = np.ones((n_items, 3))  # (n_items, 3): the format scales the genre's weight
+    focus[:, 0] = traits["category"].map(FORMAT_TEXT_FOCUS).to_numpy()
     popularity = rng.pareto(1.5, n_items) + 1.0
     cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
     counts = np.maximum(cfg.min_interactions,
@@ -142,7 +151,11 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
     batch = 512
     for start in tqdm(range(0, n_users, batch), desc="sampling interactions", disable=n_users < 5000):
         users = np.arange(start, min(n_users, start + batch))
-        match = sum(weights[users, m:m + 1] * favs[m][users][:, codes[m]] for m in range(3))
+        # the weight of trait m for user u and item i: the user's weight times the item's focus,
+        # renormalised over the three traits (users, items, 3)
+        w = weights[users, None, :] * focus[None, :, :]
+        w /= w.sum(-1, keepdims=True)
+        match = sum(w[:, :, m] * favs[m][users][:, codes[m]] for m in range(3))
         utility = cfg.preference_strength * match + cfg.popularity_strength * np.log(popularity)[None, :]
         utility[:, cold] = -np.inf
         noisy = utility + rng.gumbel(size=utility.shape)
@@ -202,10 +215,10 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
     inter = _interactions(cfg, traits, user_groups, rng)
 
     n = cfg.n_items
-    texts = [_item_text(g, s, m, rng) for g, s, m in zip(traits["genre"], traits["style"], traits["mood"])]
+    texts = [_item_text(g, s, m, c, rng)
+             for g, s, m, c in zip(traits["genre"], traits["style"], traits["mood"], traits["category"])]
     items = pd.DataFrame({"item_id": traits["item_id"], "title": [t for t, _ in texts],
-                          "description": [d for _, d in texts],
-                          "category": [FORMATS[k] for k in rng.integers(0, len(FORMATS), n)],
+                          "description": [d for _, d in texts], "category": traits["category"],
                           "image": [f"images/{i}.png" for i in traits["item_id"]],
                           "audio": [f"audio/{i}.wav" for i in traits["item_id"]]})
 
@@ -260,7 +273,7 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
     items.to_csv(out / "items.csv", index=False)
     users.to_csv(out / "users.csv", index=False)
     inter.to_csv(out / "interactions.csv", index=False)
-    traits.to_csv(out / "traits.csv", index=False)
+    traits.drop(columns="category").to_csv(out / "traits.csv", index=False)  # the format is public: items.csv
     user_groups.to_csv(out / "user_groups.csv", index=False)
     return {"items": len(items), "users": len(users), "interactions": len(inter),
             "images": sum(1 for _ in (out / "images").glob("*.png")),

@@ -13,6 +13,12 @@ MOODS: tuple[str, ...] = ("calm", "melancholy", "upbeat", "tense", "dreamy", "da
 
 FORMATS: tuple[str, ...] = ("album", "podcast", "audiobook", "soundtrack")
 
+#: How much the *text* (the genre) counts when a user judges an item of each format, as a factor
+#: on the user's own genre weight: an audiobook or a podcast is chosen by what it is about, an
+#: album or a soundtrack by how it sounds and looks. Multiplying it with the user's weights makes
+#: the utility non-additive: the weight of a modality depends on the user *and* on the item.
+FORMAT_TEXT_FOCUS: dict[str, float] = {"audiobook": 6.0, "podcast": 3.0, "album": 1 / 6, "soundtrack": 1 / 6}
+
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "space": ("starship", "galaxy", "orbit", "nebula", "astronaut", "planet", "comet", "rocket",
               "alien", "cosmos", "moon", "satellite", "gravity", "launch", "asteroid", "interstellar"),
