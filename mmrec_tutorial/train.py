@@ -52,8 +52,16 @@ class TrainResult:
 
 def evaluate(model: Recommender, split: Split, part: int = TEST, ks: tuple[int, ...] = (10, 20),
              device: str | torch.device | None = None, users: torch.Tensor | None = None) -> RankingResult:
-    """Full-ranking metrics of ``model`` on one part of ``split`` (training items masked)."""
-    device = pick_device(device) if device is None or isinstance(device, str) else device
+    """Full-ranking metrics of ``model`` on one part of ``split`` (training items masked).
+
+    ``device=None`` scores where the model's tensors live (a model trained on the CPU is
+    evaluated there even when a GPU is present); a given device moves the model there."""
+    if device is None:
+        tensors = [*model.parameters(), *model.buffers()]
+        device = tensors[0].device if tensors else pick_device(None)
+    else:
+        device = pick_device(device) if isinstance(device, str) else device
+        model.to(device)
     model.eval()
     return evaluate_full_ranking(model.full_scores, split.sets(part), split.sets(TRAIN), ks=ks, device=device,
                                  users=users)

@@ -109,3 +109,23 @@ def plot_bars_with_ci(frame: pd.DataFrame, metric: str, lo: str | None = None, h
     ax.invert_yaxis()
     ax.set_xlabel(metric)
     return ax.figure
+
+
+def plot_heatmap(table: pd.DataFrame, title: str = "", ax=None, vmin: float = 0.0, vmax: float = 1.0,
+                 fmt: str = "{:.2f}"):
+    """Annotated heatmap of a numeric table (rows and columns labelled by its index and columns)."""
+    values = table.to_numpy(dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * values.shape[1] + 2.4, 0.45 * values.shape[0] + 1.2))
+    im = ax.imshow(values, vmin=vmin, vmax=vmax, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(values.shape[1]), table.columns)
+    ax.set_yticks(range(values.shape[0]), table.index)
+    middle = vmin + 0.6 * (vmax - vmin)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8,
+                    color="black" if values[i, j] > middle else "white")
+    ax.set_title(title, fontsize=9)
+    ax.figure.colorbar(im, ax=ax, fraction=0.04)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -95,23 +95,10 @@ def plot_projections(embeddings: Mapping[str, torch.Tensor], traits: pd.DataFram
 
 def plot_probe_table(table: pd.DataFrame, chance: float | None = None, ax=None):
     """Heatmap of a probe table (rows embeddings, columns traits, values accuracies in [0, 1])."""
-    values = table.to_numpy(dtype=float)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.3 * values.shape[1] + 2.4, 0.45 * values.shape[0] + 1.2))
-    im = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(values.shape[1]), table.columns)
-    ax.set_yticks(range(values.shape[0]), table.index)
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                    color="black" if values[i, j] > 0.6 else "white")
     title = "linear probe accuracy (5-fold CV)"
     if chance is not None:
         title += f", chance ≈ {chance:.2f}"
-    ax.set_title(title, fontsize=9)
-    ax.figure.colorbar(im, ax=ax, fraction=0.04)
-    ax.figure.tight_layout()
-    return ax.figure
+    return viz.plot_heatmap(table, title, ax=ax)
 
 
 def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], query: int, traits: pd.DataFrame,

@@ -104,6 +104,21 @@ def test_trains_with_fit_and_learns_per_user_weights():
     torch.testing.assert_close(fixed, torch.full((N_USERS, 3), 1 / 3))
 
 
+def test_mean_modality_weights_average_within_user_and_item_groups():
+    feats, masks, _ = synthetic()
+    model = build("attention", feats, masks, query="user").eval()
+    users = torch.arange(N_USERS)
+    user_groups, item_groups = users % 3, torch.arange(N_ITEMS) % 2
+    table = model.mean_modality_weights(item_groups, user_groups)
+    assert table.shape == (3, 2, 3)
+    torch.testing.assert_close(table.sum(-1), torch.ones(3, 2))
+    full = model.item_mask().all(-1)
+    w = model.modality_weights(users)  # (users, items, M)
+    expected = w[user_groups == 1][:, (item_groups == 0) & full].mean(dim=(0, 1))
+    torch.testing.assert_close(table[1, 0], expected)
+    torch.testing.assert_close(model.user_modality_weights()[5], w[5, full].mean(0))
+
+
 def test_history_and_user_queries():
     feats, masks, split = synthetic()
     for query in ("history", "user"):

@@ -89,6 +89,33 @@ def test_sample_has_the_planted_structure():
     assert f"{len(inter):,}" in card and f"{len(items)}" in card
 
 
+def test_trait_weights_depend_on_user_and_item():
+    from mmrec_tutorial.data.generator import trait_weights
+
+    w = trait_weights(["readers", "listeners"], ["audiobook", "album", "podcast"])
+    assert w.shape == (2, 3, 3)
+    np.testing.assert_allclose(w.sum(-1), 1.0)
+    np.testing.assert_allclose(w[0, 0], np.array([0.7 * 6, 0.15, 0.15]) / (0.7 * 6 + 0.3))  # reader, audiobook
+    assert w[0, 0, 0] > 0.9 and w[0, 1, 0] < 0.3 and w[1, 1, 0] < 0.05  # the genre counts by format
+    # non-additive: the change of the genre weight from album to audiobook differs between users
+    assert abs((w[0, 0, 0] - w[0, 1, 0]) - (w[1, 0, 0] - w[1, 1, 0])) > 0.1
+
+
+def test_sample_format_changes_how_much_the_genre_counts():
+    """Within each user's history, audiobooks and podcasts match the user's main genre more often
+    than albums and soundtracks do (the format scales the genre weight)."""
+    root = REPO / "data_samples"
+    inter = pd.read_csv(root / "interactions.csv")
+    traits = pd.read_csv(root / "traits.csv")
+    items = pd.read_csv(root / "items.csv", keep_default_na=False).drop_duplicates("item_id")
+    merged = inter.merge(traits, on="item_id").merge(items[["item_id", "category"]], on="item_id")
+    top_genre = merged.groupby("user_id")["genre"].agg(lambda s: s.value_counts().index[0])
+    merged["main_genre"] = merged["genre"] == merged["user_id"].map(top_genre)
+    share = merged.groupby("category")["main_genre"].mean()
+    assert min(share["audiobook"], share["podcast"]) > max(share["album"], share["soundtrack"]) + 0.1
+    assert all(f"{c} of " in d for c, d in zip(items["category"], items["description"]) if d)
+
+
 def test_text_names_its_genre_more_than_others():
     from mmrec_tutorial.data.lexicon import GENRE_WORDS
 

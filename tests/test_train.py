@@ -57,6 +57,20 @@ def test_fit_learns_planted_structure_and_beats_popularity(planted):
     assert set(result.history.columns) >= {"epoch", "loss", "recall@20", "ndcg@20", "seconds"}
 
 
+def test_evaluate_scores_where_the_model_lives(planted, monkeypatch):
+    """A model trained on the CPU is evaluated on the CPU even where a GPU would be picked."""
+    model = fit(TinyMF(80, 40), planted, TrainConfig(epochs=2, device="cpu", progress=False)).model
+
+    def no_auto_device(*args, **kwargs):
+        raise AssertionError("evaluate(device=None) must follow the model, not pick a device")
+
+    monkeypatch.setattr("mmrec_tutorial.train.pick_device", no_auto_device)
+    assert evaluate(model, planted, ks=(10,)).mean()["recall@10"] >= 0
+    monkeypatch.undo()
+    moved = evaluate(model, planted, ks=(10,), device="cpu").mean()
+    assert moved == evaluate(model, planted, ks=(10,)).mean()
+
+
 def test_best_state_is_restored_and_checkpoint_round_trips(planted, tmp_path):
     ckpt = tmp_path / "best.pt"
     cfg = TrainConfig(epochs=12, lr=0.05, batch_size=256, patience=3, progress=False, checkpoint=ckpt)

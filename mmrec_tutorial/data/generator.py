@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -133,15 +134,27 @@ def _favourites(n_users: int, n_values: int, rng: np.random.Generator) -> np.nda
     return fav
 
 
+def trait_weights(groups: Sequence[str], categories: Sequence[str]) -> np.ndarray:
+    """How much each user weighs each trait (genre, style, mood) when judging each item.
+
+    ``(n_users,) groups, (n_items,) categories -> (n_users, n_items, 3)``: the group's weights
+    (``USER_GROUPS``) with the genre's scaled by the item format's ``FORMAT_TEXT_FOCUS``,
+    renormalised to sum to 1. The generator's hidden ground truth (teaching and tests only).
+    """
+    weights = np.array([USER_GROUPS[g] for g in groups], dtype=float)  # (n_users, 3)
+    focus = np.ones((len(categories), 3))
+    focus[:, 0] = [FORMAT_TEXT_FOCUS[c] for c in categories]
+    w = weights[:, None, :] * focus[None, :, :]
+    return w / w.sum(-1, keepdims=True)
+
+
 def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.DataFrame,
                   rng: np.random.Generator) -> pd.DataFrame:
     n_items, n_users = cfg.n_items, cfg.n_users
     codes = [pd.Categorical(traits[t], categories=vals).codes
              for t, vals in (("genre", GENRES), ("style", STYLES), ("mood", MOODS))]
     favs = [_favourites(n_users, len(vals), rng) for vals in (GENRES, STYLES, MOODS)]
-    weights = np.array([USER_GROUPS[g] for g in user_groups["group"]])  # (n_users, 3)
-    focus = np.ones((n_items, 3))  # (n_items, 3): the format scales the genre's weight
-    focus[:, 0] = traits["category"].map(FORMAT_TEXT_FOCUS).to_numpy()
+    group, category = user_groups["group"].to_numpy(), traits["category"].to_numpy()
     popularity = rng.pareto(1.5, n_items) + 1.0
     cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
     counts = np.maximum(cfg.min_interactions,
@@ -151,10 +164,7 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
     batch = 512
     for start in tqdm(range(0, n_users, batch), desc="sampling interactions", disable=n_users < 5000):
         users = np.arange(start, min(n_users, start + batch))
-        # the weight of trait m for user u and item i: the user's weight times the item's focus,
-        # renormalised over the three traits (users, items, 3)
-        w = weights[users, None, :] * focus[None, :, :]
-        w /= w.sum(-1, keepdims=True)
+        w = trait_weights(group[users], category)  # (users, items, 3): depends on user and item
         match = sum(w[:, :, m] * favs[m][users][:, codes[m]] for m in range(3))
         utility = cfg.preference_strength * match + cfg.popularity_strength * np.log(popularity)[None, :]
         utility[:, cold] = -np.inf

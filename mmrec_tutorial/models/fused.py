@@ -258,18 +258,38 @@ class FusedRecommender(Recommender):
         """How much each user leans on each modality: ``(b, M)``, the fusion weights averaged over
         the items that have every modality (so renormalisation does not blur the picture).
         For fusions without a user query all rows are equal."""
+        device = self.user_emb.weight.device
+        users = torch.arange(self.n_users, device=device) if users is None else users.to(device)
+        return self.mean_modality_weights(torch.zeros(self.n_items, dtype=torch.long),
+                                          torch.arange(len(users)), users, batch_size)[:, 0]
+
+    @torch.no_grad()
+    def mean_modality_weights(self, item_groups: torch.Tensor, user_groups: torch.Tensor | None = None,
+                              users: torch.Tensor | None = None, batch_size: int = 256) -> torch.Tensor:
+        """Fusion weights averaged within groups of users and groups of items.
+
+        ``item_groups``: ``(n_items,)`` labels ``0..G_i-1``; ``user_groups``: ``(b,)`` labels
+        ``0..G_u-1`` of ``users`` (default all users, one group). Returns ``(G_u, G_i, M)``, the
+        mean over the user-item pairs of each cell, counting only items that have every modality.
+        """
         was_training = self.training
         self.eval()
         device = self.user_emb.weight.device
         users = torch.arange(self.n_users, device=device) if users is None else users.to(device)
+        user_groups = torch.zeros(len(users), dtype=torch.long) if user_groups is None else user_groups
+        user_groups, item_groups = user_groups.to(device).long(), item_groups.to(device).long()
         full = self.item_mask().all(dim=-1)
-        rows = []
+        onehot = F.one_hot(item_groups, int(item_groups.max()) + 1).to(torch.float32) * full[:, None]  # (n, G_i)
+        onehot = onehot / onehot.sum(0).clamp(min=1)  # column means over the full items of each group
+        n_user_groups = int(user_groups.max()) + 1
+        total = torch.zeros(n_user_groups, onehot.shape[1], len(self.modalities), device=device)
         for start in range(0, len(users), batch_size):
             batch = users[start:start + batch_size]
-            w = self.modality_weights(batch)[:, full].mean(dim=1)  # (b or 1, M)
-            rows.append(w.expand(len(batch), -1))
+            w = self.modality_weights(batch).float().expand(len(batch), -1, -1)  # (b, n, M)
+            total.index_add_(0, user_groups[start:start + batch_size], torch.einsum("bnm,ng->bgm", w, onehot))
+        counts = torch.bincount(user_groups, minlength=n_user_groups).clamp(min=1).to(total.dtype)
         self.train(was_training)
-        return torch.cat(rows)
+        return total / counts[:, None, None]
 
 
 def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
