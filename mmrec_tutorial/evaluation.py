@@ -38,7 +38,7 @@ from .device import pick_device, seed_everything
 from .metrics import PROTOCOL, RankingResult, evaluate_full_ranking
 from .models.base import Recommender
 from .models.zoo import CONTENT_MODELS, SEQUENCE_MODELS, build_model, default_config
-from .train import TrainConfig, TrainResult, fit
+from .train import TrainConfig, TrainResult, eval_device, fit
 
 SUBSETS = ("all", "warm", "cold")
 #: Metrics of the table at the default K = 10, 20, in column order (each with ``_lo`` / ``_hi``).
@@ -97,7 +97,7 @@ def evaluate_subsets(model: Recommender, split: Split, ks: Sequence[int] = (10, 
 
     Sequence models first get the history that ends just before the test item (train + valid).
     """
-    device = pick_device(device) if device is None or isinstance(device, str) else device
+    device = eval_device(model, device)
     model.eval()
     if model.needs_sequences and hasattr(model, "set_history"):
         model.set_history(pd.concat([split.train, split.valid]))

@@ -316,17 +316,26 @@ class AttentionFusion(Fusion):
     ``logit_cap=c`` bounds the logits to ``(-c, c)`` with ``c·tanh(logit / c)``, so no modality
     weight can exceed ``e^{2c}`` times another's: it keeps the attention from collapsing onto
     one modality (which then stops learning the others) on small data.
+
+    ``random_mix=c > 0`` (training only) rescales the weights by a random mix, one per example:
+    ``w'_m = n · r_m · w_m`` with ``r ~ Dirichlet(c, …, c)`` over the ``n`` present modalities.
+    Since ``E[n · r_m] = 1``, the training weights equal the attention's on average; but every
+    modality must stay useful under any emphasis — the random-mixing regulariser of
+    :class:`WeightedSumFusion` (which it equals for uniform weights), kept compatible with
+    learned weights. The rescaled ``w'`` need not sum to 1; in evaluation ``w`` does.
     """
 
     linear = True
 
     def __init__(self, modalities: Sequence[str] = MODALITIES, dim: int = 64, query_dim: int | None = None,
                  attn_dim: int = 32, item_aware: bool = True, logit_cap: float | None = None,
-                 modality_dropout: float = 0.0) -> None:
+                 modality_dropout: float = 0.0, random_mix: float = 0.0) -> None:
         super().__init__(modalities, dim, modality_dropout)
+        if random_mix < 0:
+            raise ValueError(f"random_mix must be >= 0, got {random_mix}")
         m = len(self.modalities)
         self.attn_dim, self.query_dim, self.item_aware = attn_dim, query_dim, item_aware
-        self.logit_cap = logit_cap
+        self.logit_cap, self.random_mix = logit_cap, random_mix
         self.key = nn.Linear(dim, attn_dim, bias=False) if item_aware else None
         self.modality_embedding = nn.Parameter(torch.randn(m, attn_dim) * 0.1)
         if query_dim:
@@ -349,7 +358,12 @@ class AttentionFusion(Fusion):
         return logits
 
     def weights_from(self, h, mask, query):
-        return masked_softmax(self.logits(h, query), mask)
+        w = masked_softmax(self.logits(h, query), mask)
+        if self.training and self.random_mix > 0:
+            conc = torch.full(w.shape, float(self.random_mix), device=w.device)
+            r = renormalize(torch.distributions.Dirichlet(conc).sample().to(w.dtype), mask)
+            w = r * mask.sum(dim=-1, keepdim=True).to(w.dtype) * w
+        return w
 
 
 #: Names accepted by :func:`make_fusion`.

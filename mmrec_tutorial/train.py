@@ -50,18 +50,24 @@ class TrainResult:
     seconds: float
 
 
+def eval_device(model: Recommender, device: str | torch.device | None = None) -> torch.device:
+    """Where to score ``model``: ``None`` -> where its tensors live (a model trained on the CPU is
+    evaluated there even when a GPU is present); a given device -> that one, the model moved there."""
+    if device is None:
+        tensors = [*model.parameters(), *model.buffers()]
+        return tensors[0].device if tensors else pick_device(None)
+    device = pick_device(device) if isinstance(device, str) else device
+    model.to(device)
+    return device
+
+
 def evaluate(model: Recommender, split: Split, part: int = TEST, ks: tuple[int, ...] = (10, 20),
              device: str | torch.device | None = None, users: torch.Tensor | None = None) -> RankingResult:
     """Full-ranking metrics of ``model`` on one part of ``split`` (training items masked).
 
     ``device=None`` scores where the model's tensors live (a model trained on the CPU is
     evaluated there even when a GPU is present); a given device moves the model there."""
-    if device is None:
-        tensors = [*model.parameters(), *model.buffers()]
-        device = tensors[0].device if tensors else pick_device(None)
-    else:
-        device = pick_device(device) if isinstance(device, str) else device
-        model.to(device)
+    device = eval_device(model, device)
     model.eval()
     return evaluate_full_ranking(model.full_scores, split.sets(part), split.sets(TRAIN), ks=ks, device=device,
                                  users=users)

@@ -215,6 +215,24 @@ def test_logit_cap_bounds_the_weight_ratio():
     assert module.weights(feats(), None, q).max() > 0.99
 
 
+def test_attention_random_mix_is_unbiased_and_only_in_training():
+    torch.manual_seed(0)
+    module = AttentionFusion(MODALITIES, D, query_dim=4, random_mix=1.0)
+    x, q = feats(b=4), torch.randn(4, 4)
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=torch.bool)
+    module.eval()
+    w = module.weights(x, mask, q)
+    torch.testing.assert_close(w.sum(-1), torch.ones(4))
+    module.train()
+    draws = torch.stack([module.weights(x, mask, q) for _ in range(4000)])  # (draws, 4, M)
+    assert (draws[:, ~mask] == 0).all()  # absent modalities stay out
+    assert not torch.allclose(draws[0], draws[1])  # a fresh mix per call
+    torch.testing.assert_close(draws[:, 2], w[2].expand(4000, -1))  # one modality: nothing to mix
+    torch.testing.assert_close(draws.mean(0), w, atol=0.02, rtol=0)  # E[n r_m w_m] = w_m
+    with pytest.raises(ValueError, match="random_mix"):
+        AttentionFusion(MODALITIES, D, random_mix=-1.0)
+
+
 def test_weights_without_forming_z():
     torch.manual_seed(0)
     assert ConcatFusion(MODALITIES, D).weights(feats()) is None

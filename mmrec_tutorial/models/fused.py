@@ -30,11 +30,28 @@ from ..encoders.base import ProjectionHead
 from ..fusion import AttentionFusion, Fusion, LateFusion, make_fusion
 from .base import Recommender
 
-__all__ = ["FusedRecommender", "QUERIES", "standardize_features"]
+__all__ = ["FusedRecommender", "FUSION_VARIANTS", "QUERIES", "standardize_features"]
 
 #: Where attention fusion's user query comes from: a dedicated user embedding, the user
 #: vector ``p_u`` itself, or the user's history (mean of the training items' modality vectors).
 QUERIES: tuple[str, ...] = ("embedding", "user", "history")
+
+
+#: The fusions notebook 03 compares (and ``benchmarks/fusion.py`` repeats over seeds), as
+#: keyword arguments of :class:`FusedRecommender`. "Random mixing" trains with a fresh Dirichlet(1)
+#: mix per example: the fixed sum's weights replaced, the attention's rescaled (unbiasedly).
+FUSION_VARIANTS: dict[str, dict] = {
+    "weighted sum (α=β=γ=1/3)": dict(fusion="sum"),
+    "weighted sum, learned weights": dict(fusion="learned_sum"),
+    "weighted sum, random mixing in training": dict(fusion="sum", fusion_kwargs={"random_mix": 1.0}),
+    "concat + MLP": dict(fusion="concat"),
+    "gated": dict(fusion="gated"),
+    "attention (per user)": dict(fusion="attention", fusion_kwargs={"item_aware": False, "logit_cap": 0.5,
+                                                                    "random_mix": 1.0}),
+    "attention (per user–item pair)": dict(fusion="attention", query="user",
+                                           fusion_kwargs={"item_aware": True, "random_mix": 1.0}),
+    "late fusion, learned weights": dict(fusion="late"),
+}
 
 
 def standardize_features(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
