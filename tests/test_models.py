@@ -144,7 +144,8 @@ def test_item_content_ignores_absent_modalities_and_checks_shapes():
 def test_popularity_ranks_by_training_counts(warm):
     model = fit(Popularity(N_USERS, N_ITEMS), warm, TrainConfig(progress=False)).model
     counts = np.bincount(warm.train["item_idx"], minlength=N_ITEMS)
-    assert torch.equal(model.full_scores(torch.tensor([0]))[0], torch.tensor(counts, dtype=torch.float32))
+    scores = model.full_scores(torch.tensor([0]))[0].cpu()  # fit may have moved the model to a GPU
+    assert torch.equal(scores, torch.tensor(counts, dtype=torch.float32))
 
 
 def sequential_interactions() -> pd.DataFrame:
