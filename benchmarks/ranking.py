@@ -11,8 +11,8 @@ split, and a check of the targets: the best multimodal model beats BPR-MF on war
 every ID-only model on cold items.
 
 ``sparse``: the same comparison (without SASRec) on a sparser catalog from the sample's own
-generator — 1,500 items, 700 users, about 20 interactions per user, so about 9 training
-interactions per item instead of about 32 — where item IDs alone learn much less.
+generator — 1,500 items, 700 users, about 20 interactions per user, so about 8 training
+interactions per item instead of about 37 — where item IDs alone learn much less.
 
 ``ml100k``: a catalog of MovieLens-100K's shape (943 users x 1682 items, ~100k interactions,
 made by ``generate_catalog`` once under ``build/bench/``), BPR-MF with its default config
