@@ -100,16 +100,22 @@ def test_features_are_deterministic_and_batch_independent(lite0, odd_images):
     assert torch.allclose(a, b, atol=1e-4)
 
 
+def _striped_covers(folder, prefix: str, styles, n: int, seed: int) -> tuple[list, list[int]]:
+    """``n`` striped PNG covers cycling through ``styles`` (palettes); their paths and style labels."""
+    rng = np.random.default_rng(seed)
+    paths, labels = [], []
+    for k in range(n):
+        p = folder / f"{prefix}{k}.png"
+        Image.fromarray(_stripes(rng, styles[k % len(styles)])).save(p)
+        paths.append(p)
+        labels.append(k % len(styles))
+    return paths, labels
+
+
 def test_pretrained_features_separate_visual_styles(lite0, tmp_path):
     """Nearest-centroid on frozen features tells two palettes apart: the weights are not random."""
-    rng = np.random.default_rng(1)
     styles = [((230, 90, 20), (200, 30, 60)), ((20, 80, 170), (30, 170, 190))]
-    paths, labels = [], []
-    for k in range(16):
-        p = tmp_path / f"s{k}.png"
-        Image.fromarray(_stripes(rng, styles[k % 2])).save(p)
-        paths.append(p)
-        labels.append(k % 2)
+    paths, labels = _striped_covers(tmp_path, "s", styles, 16, seed=1)
     f = torch.nn.functional.normalize(lite0.encode(paths, progress=False).features, dim=1)
     y = torch.tensor(labels)
     train, test = torch.arange(16) < 8, torch.arange(16) >= 8
@@ -157,14 +163,8 @@ def test_torchvision_backbone_loads_from_the_hub_cache(monkeypatch, tmp_path):
 
 
 def test_tiny_cnn_learns_styles_end_to_end(tmp_path):
-    rng = np.random.default_rng(2)
     styles = [((230, 90, 20), (200, 30, 60)), ((20, 80, 170), (30, 170, 190)), ((40, 40, 40), (200, 200, 200))]
-    paths, labels = [], []
-    for k in range(48):
-        p = tmp_path / f"t{k}.png"
-        Image.fromarray(_stripes(rng, styles[k % 3])).save(p)
-        paths.append(p)
-        labels.append(k % 3)
+    paths, labels = _striped_covers(tmp_path, "t", styles, 48, seed=2)
     paths.append(None)
     pixels, mask, problems = load_pixels(paths, size=32, item_ids=[str(i) for i in range(len(paths))])
     assert pixels.shape == (49, 3, 32, 32) and mask.sum() == 48 and problems[0].item_id == "48"

@@ -183,20 +183,21 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
                          TextEncoder.describe(text_model, max_length=max_length), _make_text,
                          {"model": text_model, "fallback": fallback, "allow_download": allow_download,
                           "max_length": max_length})
+    def media(column: str) -> tuple[list[Path | None], list[str]]:  # file paths and their content hashes
+        paths = [to_path(p, root) for p in items[column].tolist()]
+        return paths, [hash_file(p) for p in paths]
+
     if "image" in modalities:
         from .image import ImageEncoder
 
-        paths = [to_path(p, root) for p in items["image"].tolist()]
-        plans["image"] = (paths, [hash_file(p) for p in paths],
-                          ImageEncoder.describe(image_backbone, image_size=image_size), _make_image,
+        plans["image"] = (*media("image"), ImageEncoder.describe(image_backbone, image_size=image_size), _make_image,
                           {"backbone": image_backbone, "image_size": image_size, "fallback": fallback,
                            "allow_download": allow_download})
     if "audio" in modalities:
         from .audio import AudioEncoder
 
-        paths = [to_path(p, root) for p in items["audio"].tolist()]
-        plans["audio"] = (paths, [hash_file(p) for p in paths], AudioEncoder.describe(audio_encoder, ssl=ssl),
-                          _make_audio, {"kind": audio_encoder, "ssl": ssl})
+        plans["audio"] = (*media("audio"), AudioEncoder.describe(audio_encoder, ssl=ssl), _make_audio,
+                          {"kind": audio_encoder, "ssl": ssl})
 
     features: dict[str, torch.Tensor] = {}
     masks: dict[str, torch.Tensor] = {}
