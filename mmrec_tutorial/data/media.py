@@ -131,28 +131,37 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
         f.writeframes(pcm.tobytes())
 
 
-def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV file into float32 mono samples in [-1, 1], shape ``(n,)``, and its rate.
+class AudioReadError(ValueError):
+    """A file is not a readable PCM WAV; the message names the file and the reason."""
 
-    Raises ``ValueError`` naming the file when it is not a readable PCM WAV.
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a PCM WAV file (8/16/24/32-bit, any channel count, mixed down to mono) into float32
+    samples in [-1, 1], shape ``(n,)``, and its rate.
+
+    Raises :class:`AudioReadError` (a ``ValueError``) naming the file when it is not a readable PCM WAV.
     """
     try:
         with wave.open(str(path), "rb") as f:
-            channels, width, rate, frames = f.getnchannels(), f.getsampwidth(), f.getframerate(), f.getnframes()
-            raw = f.readframes(frames)
+            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
+            raw = f.readframes(f.getnframes())
     except (wave.Error, EOFError, OSError) as exc:
-        raise ValueError(f"{path}: not a readable PCM WAV file ({exc})") from exc
-    dtype = {1: np.uint8, 2: "<i2", 4: "<i4"}.get(width)
-    if dtype is None:
-        raise ValueError(f"{path}: unsupported sample width of {width} bytes")
-    data = np.frombuffer(raw, dtype=dtype).astype(np.float32)
-    if width == 1:
-        data = (data - 128.0) / 128.0
+        raise AudioReadError(f"{Path(path).name}: not a readable PCM WAV file ({exc})") from exc
+    if width == 1:  # 8-bit WAV is unsigned
+        data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif width == 2:
+        data = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+    elif width == 3:  # 24-bit: little-endian 3-byte groups, sign-extended by hand
+        b = np.frombuffer(raw[: len(raw) - len(raw) % 3], dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        ints = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        data = (np.where(ints >= 1 << 23, ints - (1 << 24), ints) / float(1 << 23)).astype(np.float32)
+    elif width == 4:
+        data = (np.frombuffer(raw, dtype="<i4") / float(1 << 31)).astype(np.float32)
     else:
-        data /= float(2 ** (8 * width - 1))
+        raise AudioReadError(f"{Path(path).name}: unsupported sample width of {width} bytes")
     if channels > 1:
-        data = data.reshape(-1, channels).mean(axis=1)
-    return data, rate
+        data = data[: len(data) - len(data) % channels].reshape(-1, channels).mean(axis=1)
+    return np.ascontiguousarray(data, dtype=np.float32), rate
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Reading WAV files robustly and resampling them properly, in numpy + torch only.
 
-``read_wav`` uses the standard-library ``wave`` module (8/16/24/32-bit PCM, any channel
-count, mixed down to mono). ``resample`` is a windowed-sinc polyphase resampler (the
+``read_wav`` is the data layer's reader (:func:`mmrec_tutorial.data.media.read_wav`: 8/16/24/32-bit
+PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is a windowed-sinc polyphase resampler (the
 band-limited interpolation that torchaudio also uses): it low-passes below the new Nyquist
 frequency, so a 6 kHz tone in a 16 kHz file does not alias to 2 kHz when going to 8 kHz, as
 plain linear interpolation would let it. ``load_clips`` turns a list of paths into a fixed
@@ -11,7 +11,6 @@ plain linear interpolation would let it. ``load_clips`` turns a list of paths in
 from __future__ import annotations
 
 import math
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,41 +18,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data.media import AudioReadError, read_wav
 from .base import ItemProblem
 
 __all__ = ["AudioReadError", "SILENCE_PEAK", "fit_length", "load_clips", "read_wav", "resample"]
 
 #: A clip whose absolute peak stays below this (about -80 dBFS) counts as silent.
 SILENCE_PEAK = 1e-4
-
-
-class AudioReadError(ValueError):
-    """A file is not a readable PCM WAV; the message names the file and the reason."""
-
-
-def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV file -> ``(samples, sample_rate)``; samples float32 in [-1, 1], shape ``(n,)``."""
-    try:
-        with wave.open(str(path), "rb") as f:
-            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
-            raw = f.readframes(f.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise AudioReadError(f"{Path(path).name}: not a readable PCM WAV file ({exc})") from exc
-    if width == 1:  # 8-bit WAV is unsigned
-        data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif width == 2:
-        data = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-    elif width == 3:  # 24-bit: little-endian 3-byte groups, sign-extended by hand
-        b = np.frombuffer(raw[: len(raw) - len(raw) % 3], dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        ints = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        data = (np.where(ints >= 1 << 23, ints - (1 << 24), ints) / float(1 << 23)).astype(np.float32)
-    elif width == 4:
-        data = (np.frombuffer(raw, dtype="<i4") / float(1 << 31)).astype(np.float32)
-    else:
-        raise AudioReadError(f"{Path(path).name}: unsupported sample width of {width} bytes")
-    if channels > 1:
-        data = data[: len(data) - len(data) % channels].reshape(-1, channels).mean(axis=1)
-    return np.ascontiguousarray(data, dtype=np.float32), rate
 
 
 def _sinc_kernels(orig: int, new: int, lowpass_filter_width: int, rolloff: float) -> tuple[torch.Tensor, int]:
