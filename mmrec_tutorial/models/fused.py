@@ -275,8 +275,7 @@ class FusedRecommender(Recommender):
         """How much each user leans on each modality: ``(b, M)``, the fusion weights averaged over
         the items that have every modality (so renormalisation does not blur the picture).
         For fusions without a user query all rows are equal."""
-        device = self.user_emb.weight.device
-        users = torch.arange(self.n_users, device=device) if users is None else users.to(device)
+        users = torch.arange(self.n_users) if users is None else users
         return self.mean_modality_weights(torch.zeros(self.n_items, dtype=torch.long),
                                           torch.arange(len(users)), users, batch_size)[:, 0]
 
