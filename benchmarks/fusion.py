@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
 
-from mmrec_tutorial.data import TEST, load_sample, random_split
+from mmrec_tutorial.data import TEST, load_catalog, load_sample, random_split
 from mmrec_tutorial.device import describe_device, pick_device, seed_everything
 from mmrec_tutorial.encoders import encode_catalog
 from mmrec_tutorial.fusion import MODALITIES
@@ -57,13 +58,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="full encoders and up to 60 epochs (default: QUICK)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--catalog", type=Path, default=None,
+                        help="a catalog folder (e.g. from generate-data) instead of the sample")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     quick = not args.full
-    catalog, _ = load_sample()
+    catalog, _ = load_sample() if args.catalog is None else load_catalog(args.catalog)
     encoded = encode_catalog(catalog.items, catalog.root, quick=quick, device=device, progress=False)
-    print(f"# fusion comparison on the sample, {'QUICK' if quick else 'full'}, {describe_device(device)}, "
+    print(f"# fusion comparison on {args.catalog or 'the sample'}, {'QUICK' if quick else 'full'}, {describe_device(device)}, "
           f"seeds {args.seeds}")
     rows = []
     for seed in args.seeds:

@@ -11,7 +11,7 @@ def _generate(args: argparse.Namespace) -> int:
     from .data.generator import CatalogConfig, DirtSpec, generate_catalog
 
     cfg = CatalogConfig(n_items=args.n_items, n_users=args.n_users, mean_interactions=args.mean_interactions,
-                        seed=args.seed, dirt=None if args.clean else DirtSpec())
+                        min_interactions=args.min_interactions, seed=args.seed, dirt=None if args.clean else DirtSpec())
     counts = generate_catalog(args.out, cfg, overwrite=args.overwrite)
     print(f"wrote {args.out}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
@@ -43,15 +43,21 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .data.generator import CatalogConfig
+
     parser = argparse.ArgumentParser(prog="mmrec-tutorial", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate-data", help="write a synthetic multimodal catalog (the sample, or a bigger one)")
     gen.add_argument("--out", default="data_samples", help="folder to write (default: data_samples)")
-    gen.add_argument("--n-items", type=int, default=600)
-    gen.add_argument("--n-users", type=int, default=700)
-    gen.add_argument("--mean-interactions", type=float, default=38.0, help="mean interactions per user")
-    gen.add_argument("--seed", type=int, default=2024)
+    sample = CatalogConfig()  # the defaults make data_samples/
+    gen.add_argument("--n-items", type=int, default=sample.n_items)
+    gen.add_argument("--n-users", type=int, default=sample.n_users)
+    gen.add_argument("--mean-interactions", type=float, default=sample.mean_interactions,
+                     help="mean interactions per user")
+    gen.add_argument("--min-interactions", type=int, default=sample.min_interactions,
+                     help="fewest interactions per user")
+    gen.add_argument("--seed", type=int, default=sample.seed)
     gen.add_argument("--clean", action="store_true", help="plant no dirty records")
     gen.add_argument("--overwrite", action="store_true", help="replace the catalog files in a non-empty folder")
     gen.set_defaults(func=_generate)
