@@ -2,7 +2,7 @@
 
     python benchmarks/ranking.py sample    # the comparison table on the sample, and the targets
     python benchmarks/ranking.py ml100k    # BPR-MF training and full-ranking time at MovieLens-100K size
-    python benchmarks/ranking.py dense     # the same on a denser catalog from the same generator
+    python benchmarks/ranking.py sparse    # the same on a sparser catalog from the same generator
     python benchmarks/ranking.py all
 
 ``sample``: every ranker on the sample's random 8:1:1 split with 10% of the items held out as
@@ -10,10 +10,9 @@ cold (one run gives warm and cold rows), SASRec against popularity and BPR-MF on
 split, and a check of the targets: the best multimodal model beats BPR-MF on warm items and
 every ID-only model on cold items.
 
-``dense``: the same comparison (without SASRec) on a denser catalog from the sample's own
-generator — 600 items, 700 users with about 36 interactions each (the sample has 1,000 users with
-about 14), so about 36 training interactions per warm item instead of about 20 — where item IDs
-alone learn what the content would tell them.
+``sparse``: the same comparison (without SASRec) on a sparser catalog from the sample's own
+generator — 1,500 items, 700 users, about 20 interactions per user, so about 8 training
+interactions per item instead of about 37 — where item IDs alone learn much less.
 
 ``ml100k``: a catalog of MovieLens-100K's shape (943 users x 1682 items, ~100k interactions,
 made by ``generate_catalog`` once under ``build/bench/``), BPR-MF with its default config
@@ -53,21 +52,21 @@ def ml100k_like(folder: Path = BENCH_DIR / "ml100k-like") -> RecDataset:
     return from_catalog(catalog, "ml100k-like")
 
 
-def dense_catalog(folder: Path = BENCH_DIR / "dense") -> RecDataset:
-    """The sample's generator at a higher density (700 users, ~38 interactions each), written once."""
+def sparse_catalog(folder: Path = BENCH_DIR / "sparse") -> RecDataset:
+    """The sample's generator at a sparser density (1,500 items, ~20 interactions per user), written once."""
     if not (folder / "interactions.csv").is_file():
-        generate_catalog(folder, CatalogConfig(n_users=700, mean_interactions=38.0, min_interactions=8, seed=7),
+        generate_catalog(folder, CatalogConfig(n_items=1500, n_users=700, mean_interactions=20.0, seed=7),
                          overwrite=True, progress=False)
     catalog, _ = load_catalog(folder)
-    return from_catalog(catalog, "dense")
+    return from_catalog(catalog, "sparse")
 
 
 def bench_sample(args: argparse.Namespace) -> None:
     compare("sample", "sample", args, sequential=True)
 
 
-def bench_dense(args: argparse.Namespace) -> None:
-    compare(dense_catalog(), "dense catalog", args, sequential=False)
+def bench_sparse(args: argparse.Namespace) -> None:
+    compare(sparse_catalog(), "sparse catalog", args, sequential=False)
 
 
 def compare(data: str | RecDataset, title: str, args: argparse.Namespace, sequential: bool) -> None:
@@ -123,7 +122,7 @@ def bench_ml100k(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("sample", "dense", "ml100k", "all"))
+    parser.add_argument("what", choices=("sample", "sparse", "ml100k", "all"))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="quick encoders and capped epochs")
@@ -135,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_ml100k(args)
     if args.what in ("sample", "all"):
         bench_sample(args)
-    if args.what in ("dense", "all"):
-        bench_dense(args)
+    if args.what in ("sparse", "all"):
+        bench_sparse(args)
     return 0
 
 

@@ -100,7 +100,7 @@ def test_specs():
 
 def test_sample_spec_gives_the_catalog():
     ds = load_dataset("sample", check_media=False)
-    assert (ds.n_users, ds.n_items) == (1000, 600) and ds.catalog is not None
+    assert (ds.n_users, ds.n_items) == (700, 600) and ds.catalog is not None
     assert ds.items["has_image"].sum() > 500 and not ds.has_given_split
 
 

@@ -46,7 +46,7 @@ def test_sample_report_finds_every_planted_problem(sample):
     kinds = report.to_frame().groupby("kind").size().to_dict()
     assert kinds == {"bad-timestamp": 9, "cold-item": 30, "converted-image": 6, "corrupt-audio": 1,
                      "corrupt-image": 2, "duplicate-interaction": 120, "duplicate-item": 2,
-                     "empty-description": 5, "empty-text": 3, "missing-file": 2, "repeat-interaction": 4,
+                     "empty-description": 5, "empty-text": 3, "missing-file": 2, "repeat-interaction": 3,
                      "resampled-audio": 4, "silent-audio": 2, "unknown-item": 12, "unknown-user": 6}
 
 

@@ -38,7 +38,7 @@ def test_papermill_runs_a_notebook_with_parameters(tmp_path):
     executed = nbformat.read(tmp_path / source.name, as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "SEED = 3" in injected[0].source and "QUICK = True" in injected[0].source
-    assert runs[0].records["interactions"] == 14319
+    assert runs[0].records["interactions"] == 27091
     assert "01_data_preparation.ipynb  ok" in format_summary(runs)
 
 

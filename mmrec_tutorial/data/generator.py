@@ -69,9 +69,9 @@ class CatalogConfig:
     """Size and randomness of a generated catalog. The defaults make ``data_samples/``."""
 
     n_items: int = 600
-    n_users: int = 1000
-    mean_interactions: float = 14.0  # per user; with 600 items about 24 per item (Amazon-review-like density)
-    min_interactions: int = 5
+    n_users: int = 700
+    mean_interactions: float = 38.0
+    min_interactions: int = 8
     cold_frac: float = 0.05
     seed: int = 2024
     trait_overlap: float = 0.3  # chance that style (and, half as often, mood) follows the genre
