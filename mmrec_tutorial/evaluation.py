@@ -160,6 +160,16 @@ class Comparison:
                 out[m] = [f"{v:.{digits}f}" for v in col]
         return out
 
+    def capped(self) -> list[str]:
+        """Models whose training ran out of epochs before early stopping (see ``TrainResult.stopped_early``)."""
+        return [name for name, result in self.fits.items() if not result.stopped_early]
+
+    def cap_notes(self) -> list[str]:
+        """One warning per :meth:`capped` model, to print next to the table."""
+        return [f"{name}: training stopped at the epoch cap ({int(self.fits[name].history['epoch'].max())} epochs), "
+                f"not by early stopping: it may still have been improving; raise the cap (or run without QUICK) "
+                f"before trusting its row" for name in self.capped()]
+
     def to_markdown(self, metrics: Sequence[str] = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "precision@20",
                                                     "auc", "coverage@20"), digits: int = 4) -> str:
         """A GitHub Markdown table with the protocol line under it."""
@@ -326,4 +336,5 @@ def run_experiment(data: str | RecDataset, models: Sequence[str] = DEFAULT_MODEL
     splits = {kind: make_split(dataset, kind, seed, cold_frac) for kind in groups}
     parts = [evaluate_models(group, splits[kind], configs, n_boot=200 if quick else n_boot, seed=seed,
                              device=device, progress=progress) for kind, group in groups.items()]
-    return Experiment(dataset, features, masks, splits, Comparison.merge(parts), notes)
+    comparison = Comparison.merge(parts)
+    return Experiment(dataset, features, masks, splits, comparison, notes + comparison.cap_notes())

@@ -41,13 +41,19 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class TrainResult:
-    """What training did: per-epoch history, the best epoch and its validation metrics."""
+    """What training did: per-epoch history, the best epoch and its validation metrics.
+
+    ``stopped_early``: training ended because the validation metric stopped improving (or there
+    was nothing to train). ``False`` means it ran out of epochs (``TrainConfig.epochs``) first: the
+    model may still have been improving, and comparing it with converged models is unfair to it.
+    """
 
     model: Recommender
     history: pd.DataFrame
     best_epoch: int
     best_valid: dict[str, float]
     seconds: float
+    stopped_early: bool = True
 
 
 def eval_device(model: Recommender, device: str | torch.device | None = None) -> torch.device:
@@ -151,7 +157,8 @@ def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> Tra
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    return TrainResult(model, pd.DataFrame(rows), best_epoch, best_valid, time.perf_counter() - start)
+    return TrainResult(model, pd.DataFrame(rows), best_epoch, best_valid, time.perf_counter() - start,
+                       stopped_early=bad >= cfg.patience)
 
 
 def save_checkpoint(model: Recommender, path: str | Path) -> None:

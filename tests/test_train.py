@@ -95,3 +95,25 @@ def test_same_seed_same_model(planted):
     b = fit(TinyMF(80, 40), planted, cfg)
     assert torch.equal(a.model.items.weight, b.model.items.weight)
     assert a.history["loss"].tolist() == b.history["loss"].tolist()
+
+
+def test_a_run_cut_by_the_epoch_cap_is_flagged(planted):
+    """Two epochs of a model that is still learning: the cap ended training, not early stopping."""
+    capped = fit(TinyMF(80, 40), planted, TrainConfig(epochs=2, lr=0.05, batch_size=256, patience=5, progress=False))
+    assert not capped.stopped_early and len(capped.history) == 2
+    # the planted structure is learned within a few epochs; patience 1 then ends training early
+    done = fit(TinyMF(80, 40), planted, TrainConfig(epochs=200, lr=0.05, batch_size=256, patience=1, progress=False))
+    assert done.stopped_early and len(done.history) < 200
+    assert fit(Counts(80, 40), planted, TrainConfig(progress=False)).stopped_early  # nothing to train
+
+
+def test_comparison_warns_about_models_cut_by_the_cap(planted):
+    from mmrec_tutorial.evaluation import evaluate_models
+
+    configs = {"short": TrainConfig(epochs=2, lr=0.05, batch_size=256, patience=5, progress=False),
+               "counts": TrainConfig(progress=False)}
+    comparison = evaluate_models({"short": lambda: TinyMF(80, 40), "counts": lambda: Counts(80, 40)}, planted,
+                                 configs, n_boot=20, progress=False)
+    assert comparison.capped() == ["short"]
+    (note,) = comparison.cap_notes()
+    assert note.startswith("short:") and "epoch cap (2 epochs)" in note
