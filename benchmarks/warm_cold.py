@@ -18,27 +18,23 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
-import torch
 
-from mmrec_tutorial.data import load_sample, random_split
-from mmrec_tutorial.device import describe_device, pick_device, seed_everything
-from mmrec_tutorial.encoders import encode_catalog
+from mmrec_tutorial.data import random_split
+from mmrec_tutorial.device import describe_device, seed_everything
 from mmrec_tutorial.evaluation import evaluate_subsets, with_cold_items
 from mmrec_tutorial.models.zoo import build_model, default_config
 from mmrec_tutorial.train import TrainConfig, fit
+
+from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--content-reg", type=float, nargs="+", default=[0.1, 0.3, 1.0, 3.0])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_device_options(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    catalog, _ = load_sample()
-    encoded = encode_catalog(catalog.items, catalog.root, quick=True, device=device, progress=False)
+    device, catalog, encoded = sample_with_features(args)
     print(f"# warm/cold trade-off on the sample, {describe_device(device)}, seeds {args.seeds}")
     lineup = [("bpr", {})] + [("vbpr", {"content_reg": c}) for c in args.content_reg]
     rows = []

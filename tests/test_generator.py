@@ -127,3 +127,20 @@ def test_text_names_its_genre_more_than_others():
     other = [sum(w in f"{t} {d}".lower() for w in GENRE_WORDS["space" if g != "space" else "crime"]) for t, d, g in
              zip(merged["title"], merged["description"], merged["genre"])]
     assert np.mean(own) > 2.5 * np.mean(other)
+
+
+def test_expected_utility_replays_the_sample():
+    """The replayed expected utility is what the sample's users chose by: their items rank high."""
+    from mmrec_tutorial.data.generator import expected_utility
+
+    utility = expected_utility()
+    assert utility.shape == (700, 600)
+    inter = pd.read_csv(REPO / "data_samples/interactions.csv").drop_duplicates(["user_id", "item_id"])
+    inter = inter[inter["user_id"].str.match(r"u0\d{4}$") & inter["item_id"].str.match(r"i0\d{4}$")]
+    users, items = inter["user_id"].str[1:].astype(int), inter["item_id"].str[1:].astype(int)
+    # percentile of each chosen item within its user's row of expected utility
+    u, i = users.to_numpy(), items.to_numpy()
+    ranks = (utility[u] < utility[u, i][:, None]).mean(1)
+    other = (u + 1) % len(utility)  # someone else's tastes: only popularity and chance agree
+    shifted = (utility[other] < utility[other, i][:, None]).mean(1)
+    assert ranks.mean() > 0.75 and ranks.mean() > shifted.mean() + 0.1

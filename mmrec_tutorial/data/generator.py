@@ -148,14 +148,46 @@ def trait_weights(groups: Sequence[str], categories: Sequence[str]) -> np.ndarra
     return w / w.sum(-1, keepdims=True)
 
 
+def _tastes(cfg: CatalogConfig, traits: pd.DataFrame,
+            rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Trait codes per item, each user's favourite values per trait, and item popularity (drawn here)."""
+    codes = [pd.Categorical(traits[t], categories=vals).codes
+             for t, vals in (("genre", GENRES), ("style", STYLES), ("mood", MOODS))]
+    favs = [_favourites(cfg.n_users, len(vals), rng) for vals in (GENRES, STYLES, MOODS)]
+    popularity = rng.pareto(1.5, cfg.n_items) + 1.0
+    return codes, favs, popularity
+
+
+def _utility(cfg: CatalogConfig, codes: list[np.ndarray], favs: list[np.ndarray], popularity: np.ndarray,
+             groups: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected utility ``(users, items)`` of ``groups``' users (rows of ``favs``) and how well each item matches."""
+    w = trait_weights(groups, categories)  # (users, items, 3): depends on user and item
+    match = sum(w[:, :, m] * favs[m][:, codes[m]] for m in range(3))
+    return cfg.preference_strength * match + cfg.popularity_strength * np.log(popularity)[None, :], match
+
+
+def expected_utility(cfg: CatalogConfig = CatalogConfig()) -> np.ndarray:
+    """The generator's expected utility of every user for every item, ``(n_users, n_items)`` float.
+
+    Replays the generator's own draws (same seed, same order), so row ``u`` / column ``i`` are the
+    catalog's ``u{u:05d}`` / ``i{i:05d}``. Ranking by it (before the Gumbel noise of each choice)
+    is the best any recommender can do on average: an upper bound for benchmarks. Hidden ground
+    truth, never read by a model.
+    """
+    rng = np.random.default_rng(cfg.seed)
+    traits = _item_traits(cfg, rng)
+    _, user_groups = _users(cfg, rng)
+    codes, favs, popularity = _tastes(cfg, traits, rng)
+    utility, _ = _utility(cfg, codes, favs, popularity, user_groups["group"].to_numpy(),
+                          traits["category"].to_numpy())
+    return utility
+
+
 def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.DataFrame,
                   rng: np.random.Generator) -> pd.DataFrame:
     n_items, n_users = cfg.n_items, cfg.n_users
-    codes = [pd.Categorical(traits[t], categories=vals).codes
-             for t, vals in (("genre", GENRES), ("style", STYLES), ("mood", MOODS))]
-    favs = [_favourites(n_users, len(vals), rng) for vals in (GENRES, STYLES, MOODS)]
+    codes, favs, popularity = _tastes(cfg, traits, rng)
     group, category = user_groups["group"].to_numpy(), traits["category"].to_numpy()
-    popularity = rng.pareto(1.5, n_items) + 1.0
     cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
     counts = np.maximum(cfg.min_interactions,
                         rng.lognormal(np.log(cfg.mean_interactions) - 0.32, 0.8, n_users)).astype(int)
@@ -164,9 +196,7 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
     batch = 512
     for start in tqdm(range(0, n_users, batch), desc="sampling interactions", disable=n_users < 5000):
         users = np.arange(start, min(n_users, start + batch))
-        w = trait_weights(group[users], category)  # (users, items, 3): depends on user and item
-        match = sum(w[:, :, m] * favs[m][users][:, codes[m]] for m in range(3))
-        utility = cfg.preference_strength * match + cfg.popularity_strength * np.log(popularity)[None, :]
+        utility, match = _utility(cfg, codes, [f[users] for f in favs], popularity, group[users], category)
         utility[:, cold] = -np.inf
         noisy = utility + rng.gumbel(size=utility.shape)
         for row, u in enumerate(users):
