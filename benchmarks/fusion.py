@@ -66,8 +66,8 @@ def main() -> None:
     quick = not args.full
     catalog, _ = load_sample() if args.catalog is None else load_catalog(args.catalog)
     encoded = encode_catalog(catalog.items, catalog.root, quick=quick, device=device, progress=False)
-    print(f"# fusion comparison on {args.catalog or 'the sample'}, {'QUICK' if quick else 'full'}, {describe_device(device)}, "
-          f"seeds {args.seeds}")
+    print(f"# fusion comparison on {args.catalog or 'the sample'}, {'QUICK' if quick else 'full'}, "
+          f"{describe_device(device)}, seeds {args.seeds}")
     rows = []
     for seed in args.seeds:
         for name, metrics in run_seed(catalog, encoded.features, encoded.masks, seed, 16 if quick else 60,
