@@ -10,8 +10,9 @@ from pathlib import Path
 def _generate(args: argparse.Namespace) -> int:
     from .data.generator import CatalogConfig, DirtSpec, generate_catalog
 
-    cfg = CatalogConfig(n_items=args.n_items, n_users=args.n_users, mean_interactions=args.mean_interactions,
-                        min_interactions=args.min_interactions, seed=args.seed, dirt=None if args.clean else DirtSpec())
+    given = ("n_items", "n_users", "mean_interactions", "min_interactions", "seed")
+    sizes = {name: getattr(args, name) for name in given if getattr(args, name) is not None}  # else: the sample's
+    cfg = CatalogConfig(**sizes, dirt=None if args.clean else DirtSpec())
     counts = generate_catalog(args.out, cfg, overwrite=args.overwrite)
     print(f"wrote {args.out}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
@@ -43,21 +44,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .data.generator import CatalogConfig
-
     parser = argparse.ArgumentParser(prog="mmrec-tutorial", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate-data", help="write a synthetic multimodal catalog (the sample, or a bigger one)")
     gen.add_argument("--out", default="data_samples", help="folder to write (default: data_samples)")
-    sample = CatalogConfig()  # the defaults make data_samples/
-    gen.add_argument("--n-items", type=int, default=sample.n_items)
-    gen.add_argument("--n-users", type=int, default=sample.n_users)
-    gen.add_argument("--mean-interactions", type=float, default=sample.mean_interactions,
-                     help="mean interactions per user")
-    gen.add_argument("--min-interactions", type=int, default=sample.min_interactions,
-                     help="fewest interactions per user")
-    gen.add_argument("--seed", type=int, default=sample.seed)
+    # defaults (None): those of data.generator.CatalogConfig, i.e. the sample's
+    gen.add_argument("--n-items", type=int, help="number of items (default: as for data_samples/)")
+    gen.add_argument("--n-users", type=int, help="number of users (default: as for data_samples/)")
+    gen.add_argument("--mean-interactions", type=float, help="mean interactions per user (default: as for data_samples/)")
+    gen.add_argument("--min-interactions", type=int, help="fewest interactions per user (default: as for data_samples/)")
+    gen.add_argument("--seed", type=int, help="random seed (default: as for data_samples/)")
     gen.add_argument("--clean", action="store_true", help="plant no dirty records")
     gen.add_argument("--overwrite", action="store_true", help="replace the catalog files in a non-empty folder")
     gen.set_defaults(func=_generate)

@@ -66,3 +66,10 @@ def test_cli_generate_and_check(tmp_path, capsys):
     assert "catalog folder not found" in capsys.readouterr().err
     with pytest.raises(FileExistsError):
         main(["generate-data", "--out", str(out), "--n-items", "40", "--n-users", "25"])
+
+
+def test_cli_generate_data_with_no_options_reproduces_the_sample(tmp_path):
+    """The data card's command (`generate-data --out data_samples`) rebuilds the sample exactly."""
+    assert main(["generate-data", "--out", str(tmp_path / "s")]) == 0
+    for name in ("items.csv", "users.csv", "interactions.csv"):
+        assert (tmp_path / "s" / name).read_bytes() == (REPO / "data_samples" / name).read_bytes(), name
