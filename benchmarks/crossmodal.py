@@ -27,15 +27,16 @@ import pandas as pd
 import torch
 
 from mmrec_tutorial import crossmodal as cm
-from mmrec_tutorial.data import load_sample, random_split, sample_data_dir
-from mmrec_tutorial.device import describe_device, pick_device
-from mmrec_tutorial.encoders import encode_catalog
+from mmrec_tutorial.data import random_split, sample_data_dir
+from mmrec_tutorial.device import describe_device
 from mmrec_tutorial.evaluation import evaluate_models, with_cold_items
 from mmrec_tutorial.fusion import make_fusion
 from mmrec_tutorial.models import ItemContent
 from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker, replaced_modality
 from mmrec_tutorial.models.zoo import build_model
 from mmrec_tutorial.train import TrainConfig, evaluate
+
+from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
 PAIRS = [("text", "image"), ("text", "audio"), ("image", "audio")]
 
@@ -107,19 +108,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="notebook 04's QUICK settings")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--device", default=None)
+    add_device_options(parser, threads=None)
     parser.add_argument("--json", default=None, help="write every figure to this file")
     parser.add_argument("--reference", action="store_true",
                         help="add notebook 03's FusedRecommender (model zoo defaults) as a reference row")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
+    device, catalog, encoded = sample_with_features(args, args.quick)
     epochs = 6 if args.quick else 20
     print(f"device: {describe_device(device)}; quick: {args.quick}; epochs: {epochs}; seeds: {args.seeds}")
-    catalog, _ = load_sample()
-    encoded = encode_catalog(catalog.items, catalog.root, quick=args.quick, device=device, progress=False)
     features, masks = encoded.features, encoded.masks
     traits = pd.read_csv(sample_data_dir() / "traits.csv").set_index("item_id").loc[catalog.items["item_id"]]
     pd.set_option("display.width", 200)

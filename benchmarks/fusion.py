@@ -21,12 +21,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from mmrec_tutorial.data import TEST, load_catalog, load_sample, random_split
-from mmrec_tutorial.device import describe_device, pick_device, seed_everything
-from mmrec_tutorial.encoders import encode_catalog
+from mmrec_tutorial.data import TEST, random_split
+from mmrec_tutorial.device import describe_device, seed_everything
 from mmrec_tutorial.fusion import MODALITIES
 from mmrec_tutorial.models.fused import FUSION_VARIANTS, FusedRecommender
 from mmrec_tutorial.train import TrainConfig, evaluate, fit
+
+from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
 FIXED_SUMS = ("weighted sum (α=β=γ=1/3)", "weighted sum, random mixing in training")
 ATTENTION = "attention (per user–item pair)"
@@ -56,16 +57,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--full", action="store_true", help="full encoders and up to 60 epochs (default: QUICK)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_device_options(parser)
     parser.add_argument("--catalog", type=Path, default=None,
                         help="a catalog folder (e.g. from generate-data) instead of the sample")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
     quick = not args.full
-    catalog, _ = load_sample() if args.catalog is None else load_catalog(args.catalog)
-    encoded = encode_catalog(catalog.items, catalog.root, quick=quick, device=device, progress=False)
+    device, catalog, encoded = sample_with_features(args, quick, args.catalog)
     print(f"# fusion comparison on {args.catalog or 'the sample'}, {'QUICK' if quick else 'full'}, "
           f"{describe_device(device)}, seeds {args.seeds}")
     rows = []
