@@ -27,9 +27,9 @@ import pandas as pd
 import torch
 
 from mmrec_tutorial import crossmodal as cm
-from mmrec_tutorial.data import random_split, sample_data_dir
+from mmrec_tutorial.data import random_split, sample_data_dir, with_cold_items
 from mmrec_tutorial.device import describe_device
-from mmrec_tutorial.evaluation import evaluate_models, with_cold_items
+from mmrec_tutorial.evaluation import evaluate_models
 from mmrec_tutorial.fusion import make_fusion
 from mmrec_tutorial.models import ItemContent
 from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker, replaced_modality

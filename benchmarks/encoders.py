@@ -36,7 +36,7 @@ import torch
 from mmrec_tutorial.device import describe_device, pick_device
 from mmrec_tutorial.encoders import (AudioEncoder, ImageEncoder, SSLConfig, TextEncoder, encode_catalog,
                                      item_texts, load_clips)
-from mmrec_tutorial.encoders.base import polite_threads
+from mmrec_tutorial.device import polite_threads
 from mmrec_tutorial.encoders.image_io import to_path
 
 ROOT = Path(__file__).resolve().parents[1]

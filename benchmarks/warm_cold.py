@@ -19,9 +19,9 @@ import argparse
 
 import pandas as pd
 
-from mmrec_tutorial.data import random_split
+from mmrec_tutorial.data import random_split, with_cold_items
 from mmrec_tutorial.device import describe_device, seed_everything
-from mmrec_tutorial.evaluation import evaluate_subsets, with_cold_items
+from mmrec_tutorial.evaluation import evaluate_subsets
 from mmrec_tutorial.models.zoo import build_model, default_config
 from mmrec_tutorial.train import TrainConfig, fit
 

@@ -31,7 +31,7 @@ from mmrec_tutorial.encoders import encode_catalog
 from mmrec_tutorial.fusion import simplex_grid
 from mmrec_tutorial.models.fused import FusedRecommender
 from mmrec_tutorial.train import TrainConfig, fit
-from mmrec_tutorial.widgets import FusionWeightsWidget, fusion_view, late_fusion_lab, metric_surface, weight_lab
+from mmrec_tutorial.widgets.fusion import FusionWeightsWidget, fusion_view, late_fusion_lab, metric_surface, weight_lab
 
 
 def timings(fn, n: int) -> list[float]:

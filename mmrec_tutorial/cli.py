@@ -1,4 +1,4 @@
-"""The ``mmrec-tutorial`` command: generate data, run the notebooks, check a catalog."""
+"""The ``mmrec-tutorial`` command: generate data, check a catalog, run the notebooks, evaluate models."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import format_summary, list_notebooks, run_notebooks
+    from .course.runner import format_summary, list_notebooks, run_notebooks
 
     notebooks = [Path(n) for n in args.notebooks] if args.notebooks else list_notebooks()
     runs = run_notebooks(args.out, notebooks, quick=not args.full, inplace=args.inplace)
@@ -41,6 +41,100 @@ def _run(args: argparse.Namespace) -> int:
     if not args.inplace:
         print(f"\nexecuted notebooks are in {args.out}/")
     return 0 if all(r.status == "ok" for r in runs) else 1
+
+
+EVALUATE_USAGE = """``mmrec-tutorial evaluate``: train rankers on a dataset and print the comparison table.
+
+    mmrec-tutorial evaluate --data sample --models popularity,bpr,vbpr,fusion
+    mmrec-tutorial evaluate --data mmrec:data/baby --models bpr,vbpr --markdown baby.md --json baby.json
+    mmrec-tutorial evaluate --data movielens-100k:ml-100k --models bpr,deepmf --quick
+
+It calls :func:`mmrec_tutorial.evaluation.run_experiment`, the same code path as notebook 06."""
+
+
+def _models(text: str) -> list[str]:
+    from .models.zoo import MODEL_NAMES
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown model(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {', '.join(MODEL_NAMES)}")
+    return names
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .data.adapters import DatasetFormatError, DatasetUnavailableError
+    from .data.catalog import CatalogError
+    from .device import describe_device, is_quick, pick_device, polite_threads
+    from .evaluation import run_experiment
+
+    quick = args.quick or is_quick()
+    import torch
+
+    torch.set_num_threads(args.threads or polite_threads())
+    try:
+        device = pick_device(args.device)
+        print(f"data: {args.data}; models: {', '.join(args.models)}; device: {describe_device(device)}"
+              + ("; QUICK" if quick else ""), flush=True)
+        exp = run_experiment(args.data, args.models, split=args.split, epochs=args.epochs, quick=quick,
+                             device=device, seed=args.seed,
+                             modalities=args.modalities.split(",") if args.modalities else None,
+                             cache_dir=args.cache_dir, download=not args.no_download, cold_frac=args.cold_frac,
+                             n_boot=args.n_boot, progress=not args.no_progress)
+    except (DatasetUnavailableError, DatasetFormatError, CatalogError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = exp.dataset.summary()
+    print(f"{summary['dataset']}: {summary['users']} users, {summary['items']} items, "
+          f"{summary['interactions']} interactions; features: "
+          + (", ".join(f"{m} {tuple(f.shape)}" for m, f in exp.features.items()) or "none"))
+    for note in exp.notes:
+        print(f"note: {note}")
+    comp = exp.comparison
+    print()
+    print(comp.formatted(("recall@10", "recall@20", "ndcg@20", "precision@20", "auc")).to_string())
+    print(f"\nsplit: {comp.split_name}\nprotocol: {comp.protocol}")
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(comp.to_markdown())
+        print(f"wrote {args.markdown}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(comp.to_json())
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``evaluate`` sub-command (its usage: :data:`EVALUATE_USAGE`)."""
+    from .evaluation import DEFAULT_MODELS, SPLIT_KINDS
+
+    p = subparsers.add_parser("evaluate", help="train rankers on a dataset and print the comparison table",
+                              description=EVALUATE_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="sample",
+                   help="dataset spec: sample, catalog:<folder>, mmrec:<folder>[#<name>], "
+                        "movielens-100k[:<folder>], movielens-1m[:<folder>] (default: sample)")
+    p.add_argument("--models", type=_models, default=list(DEFAULT_MODELS),
+                   help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)})")
+    p.add_argument("--split", choices=SPLIT_KINDS, default="auto",
+                   help="auto: the dataset's own split if it has one, else random 8:1:1 with 10%% cold items")
+    p.add_argument("--cold-frac", type=float, default=0.1, help="share of items held out as cold (default 0.1)")
+    p.add_argument("--epochs", type=int, default=None, help="cap on training epochs (early stopping decides)")
+    p.add_argument("--modalities", default=None, help="comma-separated modalities to use (default: all available)")
+    p.add_argument("--quick", action="store_true", help="few epochs, quick encoders (also: MMREC_QUICK=1)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, ...")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: the cores other processes leave idle, at least 1)")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap samples for the 95%% intervals")
+    p.add_argument("--cache-dir", default=None, help="where datasets and encoded features are cached")
+    p.add_argument("--no-download", action="store_true", help="never download; fail if the data are not on disk")
+    p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
+    p.add_argument("--json", default=None, help="also write every number as JSON to this file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_evaluate)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="QUICK off: full sizes (for a GPU or a patient CPU)")
     run.add_argument("--inplace", action="store_true", help="write outputs back into notebooks/ (maintainers)")
     run.set_defaults(func=_run)
-    __import__("mmrec_tutorial.cli_evaluate", fromlist=["add_evaluate_parser"]).add_evaluate_parser(sub)
+    _add_evaluate_parser(sub)
     return parser
 
 

@@ -1,14 +1,17 @@
-"""Device choice, seeding and autocast dtype: the one place that knows about hardware."""
+"""Device choice, seeding, autocast dtype and CPU threads: the one place that knows about hardware."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "seed_everything", "autocast_dtype", "describe_device", "is_quick"]
+__all__ = ["pick_device", "seed_everything", "autocast_dtype", "describe_device", "is_quick", "cpu_threads",
+           "polite_threads"]
 
 
 def pick_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -82,3 +85,37 @@ def is_quick(default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None) -> Iterator[int]:
+    """Run torch's CPU operations on ``n`` threads inside the block; the setting is restored
+    afterwards, also on an exception. ``n`` of ``None`` or 0 keeps the current setting.
+    Yields the number of threads in force.
+
+    The course's models are small: on a busy 2-core machine, threads that wait for each other
+    lose more than they gain (see :func:`polite_threads`)."""
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
+
+
+def polite_threads() -> int:
+    """CPU threads worth using now: the cores that other processes leave idle (cores minus the
+    1-minute load average), at least 1 and at most torch's current setting.
+
+    On a shared 2-core machine with a load of 6, the sample catalog encoded in 34-44 s with one
+    thread and in 118-126 s with two: threads that wait for each other on busy cores lose more
+    than they gain.
+    """
+    current = torch.get_num_threads()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on every OS
+        return current
+    free = (os.cpu_count() or 1) - load
+    return max(1, min(current, int(free + 0.5)))

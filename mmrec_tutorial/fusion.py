@@ -33,12 +33,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data.modalities import MODALITIES
+
 __all__ = ["MODALITIES", "FUSION_KINDS", "Fusion", "WeightedSumFusion", "LateFusion", "ConcatFusion",
            "GatedFusion", "AttentionFusion", "make_fusion", "stack_masks", "renormalize", "masked_softmax",
            "modality_dropout", "normalize_weights", "simplex_grid"]
 
-#: The course's modalities, in the order of α, β, γ.
-MODALITIES: tuple[str, ...] = ("text", "image", "audio")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .data.datasets import BPRTriples, UserSequences
-from .data.splits import TEST, TRAIN, VALID, Split, UserItemSets
+from .data.splits import TEST, TRAIN, VALID, Split
 from .device import autocast_dtype, pick_device, seed_everything
 from .metrics import RankingResult, evaluate_full_ranking
 from .models.base import Recommender

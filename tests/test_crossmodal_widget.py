@@ -6,7 +6,7 @@ import torch
 
 from mmrec_tutorial.data.splits import UserItemSets
 from mmrec_tutorial.metrics import evaluate_full_ranking
-from mmrec_tutorial.widgets_crossmodal import ScoreParts, delta_scores, delta_sweep, delta_view, delta_widget
+from mmrec_tutorial.widgets.crossmodal import ScoreParts, delta_scores, delta_sweep, delta_view, delta_widget
 
 
 def _parts():

@@ -113,7 +113,7 @@ def test_default_cache_dir_honours_env(monkeypatch, tmp_path):
 
 
 def test_polite_threads_leaves_busy_cores_alone(monkeypatch):
-    from mmrec_tutorial.encoders.base import polite_threads
+    from mmrec_tutorial.device import polite_threads
 
     current = torch.get_num_threads()
     monkeypatch.setattr("os.cpu_count", lambda: 8)

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from mmrec_tutorial.data import TEST, TRAIN, Split, random_split, temporal_split
-from mmrec_tutorial.evaluation import (TABLE_METRICS, evaluate_models, evaluate_subsets,
-                                       subset_interactions, with_cold_items)
+from mmrec_tutorial.data import TEST, TRAIN, Split, random_split, temporal_split, with_cold_items
+from mmrec_tutorial.evaluation import TABLE_METRICS, evaluate_models, evaluate_subsets, subset_interactions
 from mmrec_tutorial.models import BPRMF, VBPR, ItemContent, Popularity, SASRec
 from mmrec_tutorial.models.base import Recommender
 from mmrec_tutorial.train import TrainConfig, evaluate

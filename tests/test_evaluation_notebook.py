@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mmrec_tutorial.report import read_records
+from mmrec_tutorial.course.records import read_records
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_end_to_end.ipynb"
 #: Test-set Recall@20 / NDCG@20 (all test interactions) of the reviewed QUICK run on the sample.

@@ -6,7 +6,7 @@ import pytest
 
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.models import BPRMF
-from mmrec_tutorial.sweep import grid_points, sweep
+from mmrec_tutorial.evaluation import grid_points, sweep
 from mmrec_tutorial.train import TrainConfig
 from test_models import N_ITEMS, N_USERS, planted_interactions
 

@@ -7,7 +7,25 @@ import pytest
 import torch
 
 from mmrec_tutorial.data import UserItemSets
-from mmrec_tutorial.metrics import evaluate_full_ranking, evaluate_scores, reference_metrics
+from mmrec_tutorial.metrics import evaluate_full_ranking, evaluate_scores
+
+
+def reference_metrics(scores: np.ndarray, relevant: set[int], exclude: set[int], k: int) -> dict[str, float]:
+    """A slow, obvious implementation for one user: the oracle the fast, batched one is checked against."""
+    n = len(scores)
+    candidates = [i for i in range(n) if i not in exclude]
+    ranked = sorted(candidates, key=lambda i: (-scores[i], i)) + sorted(exclude)
+    top = ranked[:k]
+    hits = [1.0 if i in relevant else 0.0 for i in top]
+    dcg = sum(h / np.log2(r + 2) for r, h in enumerate(hits))
+    idcg = sum(1 / np.log2(r + 2) for r in range(min(len(relevant), k)))
+    first = next(r for r, i in enumerate(ranked) if i in relevant)
+    negatives = [j for j in candidates if j not in relevant]
+    pairs = [(1.0 if scores[p] > scores[q] else 0.5 if scores[p] == scores[q] else 0.0)
+             for p in relevant for q in negatives]
+    return {f"recall@{k}": sum(hits) / len(relevant), f"precision@{k}": sum(hits) / k,
+            f"hit@{k}": float(sum(hits) > 0), f"ndcg@{k}": dcg / idcg, "mrr": 1 / (first + 1),
+            "auc": float(np.mean(pairs)) if pairs else 0.0}
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -13,7 +13,7 @@ import torch
 
 from mmrec_tutorial.data.splits import TEST, TRAIN, Split
 from mmrec_tutorial.metrics import evaluate_full_ranking
-from mmrec_tutorial.probes import (centered_unit, evaluate_content_knn, knn_score_fn, knn_scores, linear_probe,
+from mmrec_tutorial.encoders.probes import (centered_unit, evaluate_content_knn, knn_score_fn, knn_scores, linear_probe,
                                    nearest_neighbours, neighbour_agreement, probe_table, ridge_classifier,
                                    user_profiles)
 
@@ -160,7 +160,7 @@ def test_nearest_neighbours_and_agreement():
 
 
 def test_embedding_figures():
-    from mmrec_tutorial import viz_embeddings as vize
+    from mmrec_tutorial.viz import embeddings as vize
 
     x, y = clustered(n_per=10, n_classes=3)
     mask = torch.ones(30, dtype=torch.bool)
@@ -188,7 +188,7 @@ def test_embedding_figures():
 
 
 def test_neighbour_gallery_and_log_mel_figures(sample):
-    from mmrec_tutorial import viz_embeddings as vize
+    from mmrec_tutorial.viz import embeddings as vize
     from mmrec_tutorial.encoders import LogMelSpectrogram
 
     catalog, _ = sample

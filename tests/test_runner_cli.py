@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from mmrec_tutorial.cli import main
-from mmrec_tutorial.report import MIME, read_records
-from mmrec_tutorial.runner import format_summary, list_notebooks, run_notebooks
+from mmrec_tutorial.course.records import MIME, read_records
+from mmrec_tutorial.course.runner import format_summary, list_notebooks, run_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 

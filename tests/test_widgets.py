@@ -9,7 +9,7 @@ import torch
 from mmrec_tutorial.data import TEST, TRAIN
 from mmrec_tutorial.fusion import simplex_grid
 from mmrec_tutorial.metrics import evaluate_full_ranking, evaluate_scores
-from mmrec_tutorial.widgets import (FusionWeightsWidget, best_weights, fusion_view, late_fusion_lab, metric_surface,
+from mmrec_tutorial.widgets.fusion import (FusionWeightsWidget, best_weights, fusion_view, late_fusion_lab, metric_surface,
                                     metrics_with_weights, plot_simplex, score_with_weights, simplex_xy, topk_metrics,
                                     weight_lab)
 

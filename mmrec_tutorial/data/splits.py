@@ -5,6 +5,7 @@
   validation (for sequential models).
 - ``cold_start_split``: hold out whole items: the interactions of some items go to
   validation and of others to test, so those items are unseen in training.
+- ``with_cold_items``: the same hold-out on top of another split (warm and cold test items at once).
 """
 
 from __future__ import annotations
@@ -95,6 +96,13 @@ class Split:
         """Per-user item sets of one part, e.g. ``split.sets(TRAIN)``."""
         return UserItemSets.from_frame(self.part(label), self.n_users, self.n_items)
 
+    def trained_items(self) -> torch.Tensor:
+        """``(n_items,)`` bool: True for the items with at least one training interaction (the
+        warm items; the others exist only through their content)."""
+        seen = torch.zeros(self.n_items, dtype=torch.bool)
+        seen[torch.from_numpy(self.train["item_idx"].to_numpy(np.int64, copy=True))] = True
+        return seen
+
     def sizes(self) -> dict[str, int]:
         counts = self.interactions["x_label"].value_counts()
         return {name: int(counts.get(k, 0)) for k, name in ((TRAIN, "train"), (VALID, "valid"), (TEST, "test"))}
@@ -129,6 +137,16 @@ def temporal_split(interactions: pd.DataFrame, n_users: int, n_items: int) -> Sp
     return Split("temporal leave-last-out", frame.assign(x_label=label), n_users, n_items)
 
 
+def _held_out_items(item_idx: np.ndarray, cold_frac: float, seed: int,
+                    at_least: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A random ``cold_frac`` (at least ``at_least``) of the distinct items in ``item_idx``,
+    halved: ``(valid_items, test_items)``."""
+    rng = np.random.default_rng(seed)
+    items = np.unique(item_idx)
+    held = rng.choice(items, size=max(at_least, int(round(cold_frac * len(items)))), replace=False)
+    return held[: len(held) // 2], held[len(held) // 2:]
+
+
 def cold_start_split(interactions: pd.DataFrame, n_users: int, n_items: int, cold_frac: float = 0.2,
                      seed: int = 0) -> Split:
     """Hold out ``cold_frac`` of the interacted items: half of them for validation, half for test.
@@ -136,13 +154,31 @@ def cold_start_split(interactions: pd.DataFrame, n_users: int, n_items: int, col
     All interactions of a held-out item leave training, so its ID embedding never learns; only
     its content can rank it. ``Split.cold_items`` lists the held-out test items.
     """
-    rng = np.random.default_rng(seed)
-    items = np.unique(interactions["item_idx"].to_numpy())
-    held = rng.choice(items, size=int(round(cold_frac * len(items))), replace=False)
-    valid_items, test_items = held[: len(held) // 2], held[len(held) // 2:]
+    valid_items, test_items = _held_out_items(interactions["item_idx"].to_numpy(), cold_frac, seed)
     item_label = np.zeros(n_items, dtype=np.int64)
     item_label[valid_items], item_label[test_items] = VALID, TEST
     frame = interactions.reset_index(drop=True)
     label = item_label[frame["item_idx"].to_numpy()]
     return Split(f"cold-start items ({cold_frac:.0%} of items held out)", frame.assign(x_label=label),
                  n_users, n_items, cold_items=np.sort(test_items))
+
+
+def with_cold_items(split: Split, cold_frac: float = 0.1, seed: int = 0) -> Split:
+    """Hold out whole items from training on top of ``split``: ``(n_items,)`` -> a new ``Split``.
+
+    A random ``cold_frac`` of the items that have interactions lose all of them from training:
+    the interactions of half of those items go to validation, of the other half to test (so that
+    early stopping sees cold items too). ``Split.cold_items`` lists the test half. Unlike
+    :func:`cold_start_split`, the other items keep their labels, so the split has warm and cold
+    test items at once.
+    """
+    if not 0 < cold_frac < 1:
+        raise ValueError(f"cold_frac must be in (0, 1), got {cold_frac}")
+    frame = split.interactions
+    item = frame["item_idx"].to_numpy()
+    valid_items, test_items = _held_out_items(item, cold_frac, seed, at_least=2)
+    label = frame["x_label"].to_numpy().copy()
+    label[np.isin(item, valid_items)] = VALID
+    label[np.isin(item, test_items)] = TEST
+    return Split(f"{split.name} + {cold_frac:.0%} of items cold", frame.assign(x_label=label), split.n_users,
+                 split.n_items, cold_items=np.sort(test_items))

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..device import cpu_threads
 from .audio_features import LogMelSpectrogram, MFCCStats
 from .audio_io import load_clips
 from .audio_models import CNNAudioEncoder, GRUAudioEncoder
@@ -126,14 +127,9 @@ class AudioEncoder(nn.Module):
         per epoch (also kept in ``self.losses``). A no-op for ``kind="mfcc"``."""
         if self.kind == "mfcc":
             return []
-        previous = torch.get_num_threads()
-        if self.train_threads and self.device.type == "cpu":
-            torch.set_num_threads(self.train_threads)
-        try:
+        with cpu_threads(self.train_threads if self.device.type == "cpu" else None):
             self.losses = train_ssl(self.net, self.frontend, waves.to(self.device), self.sample_rate, self.ssl,
                                     device=self.device, progress=progress)
-        finally:
-            torch.set_num_threads(previous)
         self.fitted = True
         self.eval()
         return self.losses

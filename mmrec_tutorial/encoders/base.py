@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,23 +130,6 @@ def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[Any]
     if dtype is None or device.type != "cuda":
         return contextlib.nullcontext()
     return torch.autocast(device_type="cuda", dtype=dtype)
-
-
-def polite_threads() -> int:
-    """CPU threads worth using now: the cores that other processes leave idle (cores minus the
-    1-minute load average), at least 1 and at most torch's current setting.
-
-    On a shared 2-core machine with a load of 6, the sample catalog encoded in 34-44 s with one
-    thread and in 118-126 s with two: threads that wait for each other on busy cores lose more
-    than they gain.
-    """
-    current = torch.get_num_threads()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on every OS
-        return current
-    free = (os.cpu_count() or 1) - load
-    return max(1, min(current, int(free + 0.5)))
 
 
 def batches(indices: list[int], batch_size: int) -> Iterator[list[int]]:

@@ -20,14 +20,14 @@ import pandas as pd
 import torch
 
 from .audio_ssl import SSLConfig
-from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, polite_threads, resolve_device
+from ..device import cpu_threads, polite_threads
+from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, resolve_device
+from ..data.modalities import MODALITIES
 from .cache import EmbeddingCache, hash_file, hash_text
 from .image_io import to_path
 from .text import clean_text
 
 __all__ = ["MODALITIES", "ItemFeatures", "encode_catalog", "item_texts"]
-
-MODALITIES: tuple[str, ...] = ("text", "image", "audio")
 
 
 @dataclasses.dataclass
@@ -150,7 +150,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
         seed: seeds the audio encoder's initial weights and its training.
         max_length: tokens kept per text.
         num_threads: CPU threads torch may use while encoding (restored afterwards); ``None``
-            uses the cores other processes leave idle (see :func:`.base.polite_threads`).
+            uses the cores other processes leave idle (see :func:`mmrec_tutorial.device.polite_threads`).
         progress: show tqdm progress bars.
     """
     unknown = [m for m in modalities if m not in MODALITIES]
@@ -203,9 +203,7 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
     masks: dict[str, torch.Tensor] = {}
     problems: dict[str, list[ItemProblem]] = {}
     info: dict[str, dict[str, Any]] = {}
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(num_threads if num_threads is not None else polite_threads())
-    try:
+    with cpu_threads(num_threads if num_threads is not None else polite_threads()):
         for modality in modalities:
             inputs, hashes, config, make, make_args = plans[modality]
             start = time.perf_counter()
@@ -218,8 +216,6 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
             info[modality] = {**result.info, "fill": fill, "from_cache": from_cache,
                               "threads": torch.get_num_threads(),
                               "total_seconds": round(time.perf_counter() - start, 3)}
-    finally:
-        torch.set_num_threads(previous_threads)
     return ItemFeatures(item_ids, features, masks, problems, info)
 
 

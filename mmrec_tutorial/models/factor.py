@@ -13,7 +13,6 @@ exactly those items down (it can recognise them by their content) and the cold-s
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -35,7 +34,7 @@ class FactorModel(Recommender):
 
     def prepare(self, split) -> None:
         """Record which items have training interactions (``seen``, ``(n_items,)`` bool)."""
-        self.seen.copy_(trained_item_mask(split, self.n_items).to(self.seen.device))
+        self.seen.copy_(split.trained_items().to(self.seen.device))
 
     def id_gate(self, items: torch.Tensor) -> torch.Tensor:
         """``(b,)`` float: 1 where an item's ID part counts, 0 for unseen items when the model has
@@ -130,9 +129,3 @@ class BPRMF(FactorModel):
         return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
                 + self.item_emb(neg).pow(2).sum(-1)).mean()
 
-
-def trained_item_mask(split, n_items: int) -> torch.Tensor:
-    """``(n_items,)`` bool: True for items with at least one training interaction in ``split``."""
-    seen = torch.zeros(n_items, dtype=torch.bool)
-    seen[torch.from_numpy(split.train["item_idx"].to_numpy(np.int64, copy=True))] = True
-    return seen

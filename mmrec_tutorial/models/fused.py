@@ -19,7 +19,7 @@ vector ``p_u^m`` and sums the scores ``⟨p_u^m, h_i^m⟩``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F

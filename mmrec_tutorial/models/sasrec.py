@@ -20,7 +20,6 @@ from torch import nn
 from ..data.datasets import UserSequences
 from .base import Recommender
 from .content import ItemContent
-from .factor import trained_item_mask
 from .losses import LOSSES
 
 
@@ -61,7 +60,7 @@ class SASRec(Recommender):
         """Store the training histories, and which items exist at training time (``seen``): only
         those compete in the training softmax or serve as negatives (see ``factor.FactorModel``)."""
         self.set_history(split.train)
-        self.seen.copy_(trained_item_mask(split, self.n_items).to(self.seen.device))
+        self.seen.copy_(split.trained_items().to(self.seen.device))
 
     def set_history(self, interactions: pd.DataFrame) -> None:
         """Use each user's last ``max_len`` items of ``interactions`` (by timestamp) as the history."""

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from ..catalog import Catalog
+from ..modalities import MODALITIES
 from ..splits import Split
 
 ITEM_COLUMNS = ("item_idx", "item_id", "title", "description", "text", "image", "audio", "has_text", "has_image",
@@ -63,8 +64,7 @@ class RecDataset:
     def summary(self) -> dict[str, object]:
         """Counts for a quick look: users, items, interactions, density, modalities."""
         n = len(self.interactions)
-        modalities = sorted(set(self.features) | {m for m in ("text", "image", "audio")
-                                                  if self.items[f"has_{m}"].any()})
+        modalities = sorted(set(self.features) | {m for m in MODALITIES if self.items[f"has_{m}"].any()})
         return {"dataset": self.name, "users": self.n_users, "items": self.n_items, "interactions": n,
                 "density": n / max(1, self.n_users * self.n_items), "modalities": ", ".join(modalities)}
 

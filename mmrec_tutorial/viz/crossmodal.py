@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .contrastive import similarity_matrix
+from ..crossmodal.contrastive import similarity_matrix
 
 __all__ = ["plot_similarity_matrices", "plot_paired_embeddings", "plot_attention", "plot_delta_sweep"]
 

@@ -23,7 +23,6 @@ function returning a dataclass, ``*_html`` renderers, and a small class holding 
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import html
 import io
@@ -33,11 +32,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.splits import TEST, TRAIN, Split
-from .fusion import normalize_weights, renormalize
+from ..data.splits import TEST, TRAIN, Split
+from ..data.modalities import MODALITIES
+from ..device import cpu_threads
+from ..fusion import normalize_weights, renormalize
 
 __all__ = ["WeightLab", "FusionView", "weight_lab", "late_fusion_lab", "score_with_weights", "topk_metrics", "metrics_with_weights",
-           "fusion_view", "per_user_metrics", "metric_surface", "few_threads", "best_weights", "simplex_xy", "plot_simplex", "FusionWeightsWidget",
+           "fusion_view", "per_user_metrics", "metric_surface", "best_weights", "simplex_xy", "plot_simplex", "FusionWeightsWidget",
            "fusion_widget"]
 
 SLIDER_LABELS = {"text": "α (text)", "image": "β (image)", "audio": "γ (audio)"}
@@ -46,22 +47,6 @@ SLIDER_LABELS = {"text": "α (text)", "image": "β (image)", "audio": "γ (audio
 # ---------------------------------------------------------------------------------------------
 # Pure functions
 # ---------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def few_threads(n: int = 1):
-    """Run torch CPU ops on ``n`` threads inside the block (restored afterwards).
-
-    An update works on a few ``(n_users, n_items)`` matrices: splitting such small ops over
-    threads gains little, and on a busy machine waiting for the other threads costs up to 10x
-    (measured: 19 ms on one thread vs. 130 ms on two on a loaded 2-core CPU).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(min(n, before))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
 
 @dataclasses.dataclass
 class WeightLab:
@@ -221,10 +206,10 @@ class FusionView:
 def fusion_view(lab: WeightLab, weights: Sequence[float], user: int, k: int = 10, metric_k: int | None = None) -> FusionView:
     """Everything one widget update needs: the user's top ``k`` (training items masked) and
     Recall/NDCG@``metric_k`` (default ``k``) over all test users, at ``weights`` (on one CPU
-    thread, see :func:`few_threads`)."""
+    thread, see :func:`mmrec_tutorial.device.cpu_threads`)."""
     w = normalize_weights(weights)
     users = torch.tensor([int(user)])
-    with few_threads():
+    with cpu_threads(1):
         scores = score_with_weights(w, lab, users)
         _, top = topk_metrics(scores, lab.relevant[users], lab.exclude[users], k)
         items = top[0]
@@ -240,7 +225,7 @@ def metric_surface(lab: WeightLab, grid: torch.Tensor, k: int = 20, metric: str 
     ``per_user`` (for means by user group)."""
     name = f"{metric}@{min(k, lab.n_items)}"
     rows = []
-    with few_threads():
+    with cpu_threads(1):
         for w in grid:
             if users is None:
                 values = per_user_metrics(w, lab, k)[name]
@@ -276,7 +261,7 @@ def simplex_xy(weights: torch.Tensor | np.ndarray) -> np.ndarray:
     return w @ corners
 
 
-def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequence[str] = ("text", "image", "audio"),
+def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequence[str] = MODALITIES,
                  title: str = "", marks: dict[str, Sequence[float]] | None = None, cmap: str = "viridis"):
     """A ternary heat map of ``values`` ``(P,)`` over the simplex ``grid`` ``(P, 3)``, with named
     ``marks`` (e.g. ``{"best": (0.4, 0.3, 0.3)}``) drawn as points. Returns the axes."""
@@ -329,7 +314,7 @@ class Thumbnails:
     def _load(self, item: int) -> str | None:
         if self.catalog is None:
             return None
-        from .data.media import read_image
+        from ..data.media import read_image
 
         path = self.catalog.media_path(self.catalog.items.at[item, "image"])
         try:
@@ -355,7 +340,7 @@ def topk_html(view: FusionView, titles: Sequence[str] | None = None, thumbnail=N
     return head + '<div style="display:flex;flex-wrap:wrap;gap:4px">' + "".join(cells) + "</div>"
 
 
-def metrics_html(view: FusionView, modalities: Sequence[str] = ("text", "image", "audio")) -> str:
+def metrics_html(view: FusionView, modalities: Sequence[str] = MODALITIES) -> str:
     """The normalised weights and the metrics over all test users, one line."""
     weights = ", ".join(f"{SLIDER_LABELS.get(m, m).split()[0]} = {w:.2f}" for m, w in zip(modalities, view.weights))
     metrics = ", ".join(f"{name} = {value:.4f}" for name, value in view.metrics.items())
@@ -374,7 +359,7 @@ def surface_svg(background_uri: str, weights: Sequence[float], size: int = 220) 
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="red" stroke="white" stroke-width="2"/></svg>')
 
 
-def surface_background(grid: torch.Tensor, values: torch.Tensor, labels: Sequence[str] = ("text", "image", "audio"),
+def surface_background(grid: torch.Tensor, values: torch.Tensor, labels: Sequence[str] = MODALITIES,
                        size: float = 3.0) -> str:
     """The ternary heat map (no colour bar) rendered once to a PNG ``data:`` URI for :func:`surface_svg`."""
     import matplotlib.pyplot as plt

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import viz
-from .data.catalog import Catalog
-from .probes import nearest_neighbours
+from ..data.catalog import Catalog
+from ..encoders.probes import nearest_neighbours
+from .items import plot_heatmap, show_items
 
 __all__ = ["neighbour_gallery", "plot_encoder_pipelines", "plot_log_mel", "plot_probe_table", "plot_projections",
            "project_2d"]
@@ -98,7 +98,7 @@ def plot_probe_table(table: pd.DataFrame, chance: float | None = None, ax=None):
     title = "linear probe accuracy (5-fold CV)"
     if chance is not None:
         title += f", chance ≈ {chance:.2f}"
-    return viz.plot_heatmap(table, title, ax=ax)
+    return plot_heatmap(table, title, ax=ax)
 
 
 def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], query: int, traits: pd.DataFrame,
@@ -115,7 +115,7 @@ def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], 
         titles += [f"[{name}] query · {values[query]}"] + [f"{_short(catalog.items.at[i, 'title'])} · {values[i]}"
                                                           for i in neighbours]
         marks += [False] + [values[i] == values[query] for i in neighbours]
-    return viz.show_items(catalog, idx, titles, marks, ncols=k + 1, size=1.5)
+    return show_items(catalog, idx, titles, marks, ncols=k + 1, size=1.5)
 
 
 def _short(title: object, width: int = 18) -> str:

@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .data.catalog import Catalog
-from .data.media import read_image, read_wav
+from ..data.catalog import Catalog
+from ..data.media import read_image, read_wav
+from ..data.modalities import MODALITIES
 
 
 def _thumbnail(catalog: Catalog, item_idx: int) -> np.ndarray | None:
@@ -90,7 +91,7 @@ def plot_interaction_stats(catalog: Catalog):
                 title=f"long tail: top 10% items = {ranked[: len(ranked) // 10].sum() / ranked.sum():.0%} of interactions")
     axes[1].hist(user_counts, bins=40, color="tab:orange")
     axes[1].set(xlabel="interactions per user", ylabel="users", title=f"per user: median {int(np.median(user_counts))}")
-    cover = pd.Series({m: float(catalog.items[f"has_{m}"].mean()) for m in ("text", "image", "audio")})
+    cover = pd.Series({m: float(catalog.items[f"has_{m}"].mean()) for m in MODALITIES})
     bars = axes[2].bar(cover.index, cover.values, color=["tab:blue", "tab:green", "tab:purple"])
     axes[2].bar_label(bars, labels=[f"{v:.1%}" for v in cover.values])
     axes[2].set(ylim=(0, 1.1), ylabel="share of items", title="modality coverage")

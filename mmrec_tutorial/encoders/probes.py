@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.splits import TEST, TRAIN, Split, UserItemSets
-from .metrics import RankingResult, evaluate_full_ranking
+from ..data.splits import TEST, TRAIN, Split, UserItemSets
+from ..device import cpu_threads
+from ..metrics import RankingResult, evaluate_full_ranking
 
 __all__ = ["ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores", "linear_probe",
            "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier", "user_profiles"]
@@ -96,13 +97,8 @@ def linear_probe(features: torch.Tensor, labels: Sequence[object], mask: torch.T
     setting). The systems are a few hundred rows: on a busy shared CPU one thread solved them
     up to 30x faster than two fighting for the cores, and the result does not depend on it.
     """
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with cpu_threads(threads):
         return _linear_probe(features, labels, mask, folds, alpha, seed)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _linear_probe(features: torch.Tensor, labels: Sequence[object], mask: torch.Tensor | None,

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from .data.splits import UserItemSets
-from .metrics import evaluate_full_ranking
+from ..data.splits import UserItemSets
+from ..metrics import evaluate_full_ranking
 
 __all__ = ["ScoreParts", "DeltaView", "score_parts", "delta_scores", "delta_view", "delta_sweep", "delta_widget"]
 

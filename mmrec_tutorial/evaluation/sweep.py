@@ -1,6 +1,6 @@
 """A tiny grid search, on validation only.
 
-    from mmrec_tutorial.sweep import sweep
+    from mmrec_tutorial.evaluation import sweep
     table = sweep(lambda **kw: build_model("vbpr", n_users, n_items, feats, masks, **kw), split,
                   {"lr": [1e-3, 5e-3], "reg": [1e-5, 1e-4], "dim": [32, 64]}, TrainConfig(epochs=40))
     table.head()   # best first, by validation Recall@20
@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data.splits import Split
-from .device import seed_everything
-from .models.base import Recommender
-from .train import TrainConfig, fit
+from ..data.splits import Split
+from ..device import seed_everything
+from ..models.base import Recommender
+from ..train import TrainConfig, fit
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 

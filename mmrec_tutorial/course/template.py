@@ -2,7 +2,7 @@
 
 Usage (in a throwaway script or a REPL)::
 
-    from scripts.nbtools import md, code, build
+    from mmrec_tutorial.course.template import md, code, build
     build("03_fusion", "Fusion of modalities", "One paragraph ...", [md("..."), code("...")], gpu=True)
 
 ``build`` writes ``notebooks/<name>.ipynb`` (unexecuted) with: a title cell with an "Open in
@@ -17,9 +17,11 @@ from pathlib import Path
 
 import nbformat
 
+from ..data.paths import REPO_DIR
+
 REPO_URL = "https://github.com/mmrec-tutorial/mmrec-tutorial"
 COLAB_URL = "https://colab.research.google.com/github/mmrec-tutorial/mmrec-tutorial/blob/main/notebooks/{name}.ipynb"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = REPO_DIR / "notebooks"
 
 SETUP = f'''# Set-up: on Colab, fetch the course and install it; anywhere else this cell does nothing.
 import os, subprocess, sys

@@ -7,8 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from .data.paths import REPO_DIR
-from .report import read_records
+from ..data.paths import REPO_DIR
+from .records import read_records
 
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 

@@ -1,0 +1,11 @@
+"""Matplotlib figures of the course.
+
+- :mod:`.items`: items with their covers and titles, audio, interaction statistics, bar charts
+  with intervals, heatmaps (``from mmrec_tutorial import viz; viz.show_items(...)``);
+- :mod:`.embeddings`: 2-D projections, probe tables, neighbour galleries, encoder pipelines;
+- :mod:`.crossmodal`: similarity matrices, paired embeddings, attention maps, the δ sweep.
+"""
+
+from .items import plot_audio, plot_bars_with_ci, plot_heatmap, plot_interaction_stats, show_items
+
+__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "show_items"]
