@@ -29,12 +29,12 @@ import torch
 from mmrec_tutorial import crossmodal as cm
 from mmrec_tutorial.data import random_split, sample_data_dir, with_cold_items
 from mmrec_tutorial.device import describe_device
-from mmrec_tutorial.evaluation import evaluate_models
+from mmrec_tutorial.evaluation import evaluate_models, evaluate_trained
 from mmrec_tutorial.fusion import make_fusion
 from mmrec_tutorial.models import ItemContent
 from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker, replaced_modality
 from mmrec_tutorial.models.zoo import build_model
-from mmrec_tutorial.train import TrainConfig, evaluate
+from mmrec_tutorial.train import TrainConfig
 
 from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
@@ -87,7 +87,7 @@ def missing_covers(models, split, features, masks, seed: int, device) -> pd.Data
         feat = model.content.feat_image
 
         def score(label):
-            means = evaluate(model, split, device=device).mean()
+            means = evaluate_trained(model, split, device=device).mean()
             rows.append({"model": name, "cover": label, "recall@20": means["recall@20"], "ndcg@20": means["ndcg@20"]})
 
         score("present")

@@ -15,17 +15,17 @@ user-item pair) at least as good as the best fixed weighted sum.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from mmrec_tutorial.data import TEST, random_split
-from mmrec_tutorial.device import describe_device, seed_everything
+from mmrec_tutorial.data import random_split
+from mmrec_tutorial.device import describe_device
+from mmrec_tutorial.evaluation import evaluate_models
 from mmrec_tutorial.fusion import MODALITIES
 from mmrec_tutorial.models.fused import FUSION_VARIANTS, FusedRecommender
-from mmrec_tutorial.train import TrainConfig, evaluate, fit
+from mmrec_tutorial.train import TrainConfig
 
 from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
@@ -39,16 +39,17 @@ def run_seed(catalog, features, masks, seed: int, epochs: int, device: torch.dev
                          device=device, progress=False)
     lineup = {f"{m} only": ([m], {}) for m in MODALITIES}
     lineup.update({name: (list(MODALITIES), kwargs) for name, kwargs in FUSION_VARIANTS.items()})
+    def factory(modalities: list[str], kwargs: dict):
+        return lambda: FusedRecommender(catalog.n_users, catalog.n_items, {m: features[m] for m in modalities},
+                                        {m: masks[m] for m in modalities}, dim=32, **kwargs)
+
     out = {}
-    for name, (modalities, kwargs) in lineup.items():
-        seed_everything(seed)
-        model = FusedRecommender(catalog.n_users, catalog.n_items, {m: features[m] for m in modalities},
-                                 {m: masks[m] for m in modalities}, dim=32, **kwargs)
-        start = time.perf_counter()
-        fit(model, split, config)
-        metrics = evaluate(model, split, TEST, device=device).mean()
+    for name, (modalities, kwargs) in lineup.items():  # one at a time, to print as they finish
+        comparison = evaluate_models({name: factory(modalities, kwargs)}, split, config, n_boot=1, seed=seed,
+                                     device=device, progress=False)
+        metrics = comparison.table.loc[(name, "all")]
         out[name] = {"ndcg@20": metrics["ndcg@20"], "recall@20": metrics["recall@20"],
-                     "seconds": time.perf_counter() - start}
+                     "seconds": comparison.fits[name].seconds}
         print(f"seed {seed} {name:42s} NDCG@20 {metrics['ndcg@20']:.4f}", flush=True)
     return out
 

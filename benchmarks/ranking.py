@@ -33,9 +33,9 @@ import torch
 from mmrec_tutorial.data import CatalogConfig, generate_catalog, load_catalog, random_split
 from mmrec_tutorial.data.adapters import RecDataset, from_catalog
 from mmrec_tutorial.device import describe_device, pick_device
-from mmrec_tutorial.evaluation import run_experiment
+from mmrec_tutorial.evaluation import evaluate_trained, run_experiment
 from mmrec_tutorial.models.zoo import build_model, default_config
-from mmrec_tutorial.train import TrainConfig, evaluate, fit
+from mmrec_tutorial.train import TrainConfig, fit
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO / "build" / "bench"
@@ -92,7 +92,7 @@ def compare(data: str | RecDataset, title: str, args: argparse.Namespace, sequen
     print(f"cold Recall@20: best multimodal {best_cold} {recall[(best_cold, 'cold')]:.4f} vs best ID-only {best_id} "
           f"{recall[(best_id, 'cold')]:.4f} -> "
           f"{'MET' if recall[(best_cold, 'cold')] > recall[(best_id, 'cold')] else 'NOT MET'}")
-    print(f"training seconds: " + ", ".join(f"{m} {exp.comparison.fits[m].seconds:.1f}" for m in exp.comparison.fits))
+    print("training seconds: " + ", ".join(f"{m} {exp.comparison.fits[m].seconds:.1f}" for m in exp.comparison.fits))
     print(f"total {time.perf_counter() - start:.0f} s")
 
 
@@ -112,7 +112,7 @@ def bench_ml100k(args: argparse.Namespace) -> None:
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        metrics = evaluate(result.model, split, device=device).mean()
+        metrics = evaluate_trained(result.model, split, device=device).mean()
         times.append(time.perf_counter() - start)
     n_eval = int((split.sets(2).counts() > 0).sum())
     print(f"full-ranking evaluation of {n_eval} users x {data.n_items} items: best {min(times):.3f} s, "

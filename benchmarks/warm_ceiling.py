@@ -24,17 +24,18 @@ could say, and what is left to gain (the oracle's margin) is on the users' side.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import pandas as pd
 import torch
 
 from mmrec_tutorial.data import random_split, with_cold_items
 from mmrec_tutorial.data.generator import expected_utility
-from mmrec_tutorial.device import describe_device, seed_everything
-from mmrec_tutorial.evaluation import evaluate_subsets
+from mmrec_tutorial.device import describe_device
+from mmrec_tutorial.evaluation import evaluate_models
 from mmrec_tutorial.models.base import Recommender
 from mmrec_tutorial.models.zoo import build_model, default_config
-from mmrec_tutorial.train import TrainConfig, fit
+from mmrec_tutorial.train import TrainConfig
 
 from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
@@ -90,16 +91,17 @@ def main() -> None:
                                 0.1, seed)
         runs = [(label, name, kind) for label, name, kind in lineup] + [("oracle (true tastes)", None, None)]
         for label, name, kind in runs:
-            seed_everything(seed)
             if name is None:
-                model, epochs = FixedScores(oracle_scores(catalog)), "-"
+                source, config = (lambda: FixedScores(oracle_scores(catalog))), TrainConfig()
             else:
                 features, masks = content[kind] if kind else (None, None)
-                model = build_model(name, catalog.n_users, catalog.n_items, features, masks)
-                result = fit(model, split, TrainConfig(**{**default_config(name), "seed": seed, "device": device,
-                                                          "progress": False}))
-                epochs = f"{result.best_epoch}" + ("" if result.stopped_early else " (cap)")
-            recall = {subset: r.mean()["recall@20"] for subset, r in evaluate_subsets(model, split, device=device).items()}
+                source = functools.partial(build_model, name, catalog.n_users, catalog.n_items, features, masks)
+                config = TrainConfig(**default_config(name))
+            comparison = evaluate_models({label: source}, split, config, n_boot=1, seed=seed, device=device,
+                                         progress=False)
+            fitted = comparison.fits[label]
+            epochs = "-" if name is None else f"{fitted.best_epoch}" + ("" if fitted.stopped_early else " (cap)")
+            recall = comparison.table.loc[label, "recall@20"].to_dict()
             rows.append({"seed": seed, "model": label, "warm": recall["warm"], "cold": recall["cold"],
                          "best epoch": epochs})
             print(f"seed {seed} {label:32s} warm {recall['warm']:.4f} cold {recall['cold']:.4f} best epoch {epochs}",

@@ -16,14 +16,15 @@ no longer compete with items that have an ID part.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import pandas as pd
 
 from mmrec_tutorial.data import random_split, with_cold_items
-from mmrec_tutorial.device import describe_device, seed_everything
-from mmrec_tutorial.evaluation import evaluate_subsets
+from mmrec_tutorial.device import describe_device
+from mmrec_tutorial.evaluation import evaluate_models
 from mmrec_tutorial.models.zoo import build_model, default_config
-from mmrec_tutorial.train import TrainConfig, fit
+from mmrec_tutorial.train import TrainConfig
 
 from _common import add_device_options, sample_with_features  # benchmarks/_common.py
 
@@ -42,14 +43,14 @@ def main() -> None:
         split = with_cold_items(random_split(catalog.interactions, catalog.n_users, catalog.n_items, seed=seed),
                                 0.1, seed)
         for name, kwargs in lineup:
-            seed_everything(seed)
-            model = build_model(name, catalog.n_users, catalog.n_items, encoded.features, encoded.masks, **kwargs)
-            result = fit(model, split, TrainConfig(**{**default_config(name), "seed": seed, "device": device,
-                                                      "progress": False}))
             label = name if not kwargs else f"vbpr, lambda_E={kwargs['content_reg']:g}"
-            row = {"seed": seed, "model": label, "best epoch": result.best_epoch}
-            row.update({f"{subset} recall@20": r.mean()["recall@20"]
-                        for subset, r in evaluate_subsets(model, split, device=device).items()})
+            comparison = evaluate_models(
+                {label: functools.partial(build_model, name, catalog.n_users, catalog.n_items, encoded.features,
+                                          encoded.masks, **kwargs)},
+                split, TrainConfig(**default_config(name)), n_boot=1, seed=seed, device=device, progress=False)
+            row = {"seed": seed, "model": label, "best epoch": comparison.fits[label].best_epoch}
+            row.update({f"{subset} recall@20": comparison.table.loc[(label, subset), "recall@20"]
+                        for subset in comparison.table.loc[label].index})
             rows.append(row)
             print(", ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()),
                   flush=True)

@@ -13,9 +13,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .data.datasets import BPRTriples, UserSequences
-from .data.splits import TEST, TRAIN, VALID, Split
+from .data.splits import TRAIN, VALID, Split
 from .device import autocast_dtype, pick_device, seed_everything
-from .metrics import RankingResult, evaluate_full_ranking
+from .metrics import evaluate_full_ranking
 from .models.base import Recommender
 
 
@@ -65,18 +65,6 @@ def eval_device(model: Recommender, device: str | torch.device | None = None) ->
     device = pick_device(device) if isinstance(device, str) else device
     model.to(device)
     return device
-
-
-def evaluate(model: Recommender, split: Split, part: int = TEST, ks: tuple[int, ...] = (10, 20),
-             device: str | torch.device | None = None, users: torch.Tensor | None = None) -> RankingResult:
-    """Full-ranking metrics of ``model`` on one part of ``split`` (training items masked).
-
-    ``device=None`` scores where the model's tensors live (a model trained on the CPU is
-    evaluated there even when a GPU is present); a given device moves the model there."""
-    device = eval_device(model, device)
-    model.eval()
-    return evaluate_full_ranking(model.full_scores, split.sets(part), split.sets(TRAIN), ks=ks, device=device,
-                                 users=users)
 
 
 def _batches(model: Recommender, split: Split, cfg: TrainConfig, gen: torch.Generator, bpr: BPRTriples | None):

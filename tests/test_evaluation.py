@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from mmrec_tutorial.data import TEST, TRAIN, Split, random_split, temporal_split, with_cold_items
-from mmrec_tutorial.evaluation import TABLE_METRICS, evaluate_models, evaluate_subsets, subset_interactions
+from mmrec_tutorial.evaluation import (TABLE_METRICS, evaluate_models, evaluate_subsets, evaluate_trained,
+                                       subset_interactions)
 from mmrec_tutorial.models import BPRMF, VBPR, ItemContent, Popularity, SASRec
 from mmrec_tutorial.models.base import Recommender
-from mmrec_tutorial.train import TrainConfig, evaluate
+from mmrec_tutorial.train import TrainConfig
 from test_models import N_ITEMS, N_USERS, planted_content, planted_interactions, sequential_interactions
 
 CFG = TrainConfig(epochs=25, lr=0.02, batch_size=128, patience=25, progress=False)
@@ -66,7 +67,7 @@ def test_table_has_a_row_per_model_and_subset_with_intervals(comparison):
 
 
 def test_the_all_row_is_the_plain_full_ranking_protocol(comparison, split):
-    plain = evaluate(comparison.models["bpr"], split, ks=(5, 10, 20), device="cpu").mean()
+    plain = evaluate_trained(comparison.models["bpr"], split, ks=(5, 10, 20), device="cpu").mean()
     row = comparison.table.loc[("bpr", "all")]
     for metric in ("recall@20", "ndcg@10", "auc", "coverage@20"):
         assert row[metric] == pytest.approx(plain[metric], abs=1e-6)

@@ -10,7 +10,8 @@ import torch
 from mmrec_tutorial.data import TEST, random_split
 from mmrec_tutorial.fusion import FUSION_KINDS, WeightedSumFusion
 from mmrec_tutorial.models.fused import FusedRecommender, standardize_features
-from mmrec_tutorial.train import TrainConfig, evaluate, fit
+from mmrec_tutorial.evaluation import evaluate_trained
+from mmrec_tutorial.train import TrainConfig, fit
 
 N_USERS, N_ITEMS = 40, 30
 DIMS = {"text": 12, "image": 20, "audio": 6}
@@ -90,10 +91,10 @@ def test_standardize_features_ignores_absent_rows():
 def test_trains_with_fit_and_learns_per_user_weights():
     feats, masks, split = synthetic()
     model = build("attention", feats, masks, fusion_kwargs={"item_aware": False})
-    before = evaluate(model, split, TEST, device="cpu").mean()["recall@10"]
+    before = evaluate_trained(model, split, TEST, device="cpu").mean()["recall@10"]
     result = fit(model, split, TrainConfig(epochs=10, batch_size=128, lr=0.03, progress=False, device="cpu",
                                            patience=10))
-    after = evaluate(model, split, TEST, device="cpu").mean()["recall@10"]
+    after = evaluate_trained(model, split, TEST, device="cpu").mean()["recall@10"]
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
     assert after > before + 0.1
     w = model.user_modality_weights()

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from mmrec_tutorial.data import cold_start_split, random_split, temporal_split
 from mmrec_tutorial.models import (BPRMF, VBPR, DeepMF, ItemContent, Popularity, SASRec, bpr_loss,
                                    sampled_softmax_loss)
-from mmrec_tutorial.train import TrainConfig, evaluate, fit, load_checkpoint, save_checkpoint
+from mmrec_tutorial.evaluation import evaluate_trained
+from mmrec_tutorial.train import TrainConfig, fit, load_checkpoint, save_checkpoint
 
 N_USERS, N_ITEMS, N_BLOCKS = 80, 48, 4
 
@@ -67,7 +68,7 @@ def warm():
 
 @pytest.fixture(scope="module")
 def popularity(warm):
-    return evaluate(fit(Popularity(N_USERS, N_ITEMS), warm, TrainConfig(progress=False)).model, warm, ks=(5,)).mean()
+    return evaluate_trained(fit(Popularity(N_USERS, N_ITEMS), warm, TrainConfig(progress=False)).model, warm, ks=(5,)).mean()
 
 
 def test_bpr_loss_is_minus_log_sigmoid():
@@ -111,7 +112,7 @@ def test_shapes_and_pairwise_scores_agree(name, warm):
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_every_ranker_learns_planted_structure_and_beats_popularity(name, warm, popularity):
     result = fit(FACTORIES[name](), warm, TrainConfig(**CFG))
-    test = evaluate(result.model, warm, ks=(5,)).mean()
+    test = evaluate_trained(result.model, warm, ks=(5,)).mean()
     assert test["recall@5"] > popularity["recall@5"] + 0.2, (test, popularity)
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
 
@@ -122,7 +123,7 @@ def test_content_rankers_rank_cold_items_and_id_only_ones_cannot():
     recall = {}
     for name in ("bpr", "vbpr", "deepmf"):
         model = fit(FACTORIES[name](), cold, TrainConfig(**CFG)).model
-        recall[name] = evaluate(model, cold, ks=(5,)).mean()["recall@5"]
+        recall[name] = evaluate_trained(model, cold, ks=(5,)).mean()["recall@5"]
     assert recall["vbpr"] > recall["bpr"] + 0.2, recall
     assert recall["deepmf"] > recall["bpr"] + 0.2, recall
 
@@ -164,11 +165,11 @@ def test_sasrec_learns_the_next_item_and_beats_popularity(loss):
     split = temporal_split(sequential_interactions(), N_USERS, N_ITEMS)
     cfg = TrainConfig(epochs=40, lr=0.01, batch_size=32, patience=40, max_len=10, progress=False, device="cpu")
     result = fit(SASRec(N_USERS, N_ITEMS, dim=32, n_layers=1, max_len=10, dropout=0.0, loss=loss), split, cfg)
-    before = evaluate(result.model, split, ks=(5,)).mean()  # history ends two steps before the test item
+    before = evaluate_trained(result.model, split, ks=(5,)).mean()  # history ends two steps before the test item
     result.model.set_history(pd.concat([split.train, split.valid]))
-    seq = evaluate(result.model, split, ks=(5,)).mean()
+    seq = evaluate_trained(result.model, split, ks=(5,)).mean()
     assert seq["recall@5"] > before["recall@5"]
-    pop = evaluate(fit(Popularity(N_USERS, N_ITEMS), split, TrainConfig(progress=False)).model, split, ks=(5,)).mean()
+    pop = evaluate_trained(fit(Popularity(N_USERS, N_ITEMS), split, TrainConfig(progress=False)).model, split, ks=(5,)).mean()
     assert seq["recall@5"] > 0.8 and seq["recall@5"] > pop["recall@5"] + 0.5, (seq, pop)
 
 

@@ -10,7 +10,8 @@ from torch import nn
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.device import seed_everything
 from mmrec_tutorial.models.base import Recommender
-from mmrec_tutorial.train import TrainConfig, evaluate, fit, load_checkpoint, save_checkpoint
+from mmrec_tutorial.evaluation import evaluate_trained
+from mmrec_tutorial.train import TrainConfig, fit, load_checkpoint, save_checkpoint
 
 
 class TinyMF(Recommender):
@@ -50,8 +51,8 @@ def planted():
 
 def test_fit_learns_planted_structure_and_beats_popularity(planted):
     result = fit(TinyMF(80, 40), planted, TrainConfig(epochs=40, lr=0.05, batch_size=256, patience=40, progress=False))
-    trained = evaluate(result.model, planted, ks=(10,)).mean()
-    popular = evaluate(fit(Counts(80, 40), planted, TrainConfig(progress=False)).model, planted, ks=(10,)).mean()
+    trained = evaluate_trained(result.model, planted, ks=(10,)).mean()
+    popular = evaluate_trained(fit(Counts(80, 40), planted, TrainConfig(progress=False)).model, planted, ks=(10,)).mean()
     assert trained["recall@10"] > popular["recall@10"] + 0.15
     assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0]
     assert set(result.history.columns) >= {"epoch", "loss", "recall@20", "ndcg@20", "seconds"}
@@ -62,13 +63,13 @@ def test_evaluate_scores_where_the_model_lives(planted, monkeypatch):
     model = fit(TinyMF(80, 40), planted, TrainConfig(epochs=2, device="cpu", progress=False)).model
 
     def no_auto_device(*args, **kwargs):
-        raise AssertionError("evaluate(device=None) must follow the model, not pick a device")
+        raise AssertionError("evaluate_trained(device=None) must follow the model, not pick a device")
 
     monkeypatch.setattr("mmrec_tutorial.train.pick_device", no_auto_device)
-    assert evaluate(model, planted, ks=(10,)).mean()["recall@10"] >= 0
+    assert evaluate_trained(model, planted, ks=(10,)).mean()["recall@10"] >= 0
     monkeypatch.undo()
-    moved = evaluate(model, planted, ks=(10,), device="cpu").mean()
-    assert moved == evaluate(model, planted, ks=(10,)).mean()
+    moved = evaluate_trained(model, planted, ks=(10,), device="cpu").mean()
+    assert moved == evaluate_trained(model, planted, ks=(10,)).mean()
 
 
 def test_best_state_is_restored_and_checkpoint_round_trips(planted, tmp_path):
@@ -77,7 +78,7 @@ def test_best_state_is_restored_and_checkpoint_round_trips(planted, tmp_path):
     result = fit(TinyMF(80, 40), planted, cfg)
     assert result.best_epoch >= 1 and len(result.history) <= 12
     best_row = result.history.set_index("epoch").loc[result.best_epoch]
-    valid_now = evaluate(result.model, planted, part=1, ks=(20,)).mean()["recall@20"]
+    valid_now = evaluate_trained(result.model, planted, part=1, ks=(20,)).mean()["recall@20"]
     assert valid_now == pytest.approx(best_row["recall@20"], abs=1e-6)
     fresh = load_checkpoint(TinyMF(80, 40), ckpt)
     for (name, a), b in zip(result.model.state_dict().items(), fresh.state_dict().values()):

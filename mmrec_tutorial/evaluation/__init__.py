@@ -8,12 +8,12 @@
 """
 
 from .comparison import (SUBSETS, TABLE_METRICS, TABLE_PROTOCOL, Comparison, ModelSource, evaluate_models,
-                         evaluate_subsets, subset_interactions, summarize, table_metrics)
+                         evaluate_subsets, evaluate_trained, subset_interactions, summarize, table_metrics)
 from .experiment import (DEFAULT_MODELS, QUICK_EPOCHS, SPLIT_KINDS, Experiment, item_features, make_split,
                          run_experiment)
 from .sweep import grid_points, sweep
 
 __all__ = ["SUBSETS", "TABLE_METRICS", "TABLE_PROTOCOL", "Comparison", "ModelSource", "evaluate_models",
-           "evaluate_subsets", "subset_interactions", "summarize", "table_metrics", "DEFAULT_MODELS",
+           "evaluate_subsets", "evaluate_trained", "subset_interactions", "summarize", "table_metrics", "DEFAULT_MODELS",
            "QUICK_EPOCHS", "SPLIT_KINDS", "Experiment", "item_features", "make_split", "run_experiment",
            "grid_points", "sweep"]

@@ -1,5 +1,12 @@
 """One comparison table for a set of rankers, under one protocol, with warm and cold rows.
 
+Three entry points, each a step wider than the one before (all rank with
+``metrics.evaluate_full_ranking``, the only ranking code):
+
+- :func:`evaluate_trained`: one trained model, one part of a split (test by default);
+- :func:`evaluate_subsets`: one trained model, the all / warm / cold rows below;
+- :func:`evaluate_models`: train every model with ``train.fit`` and compare them in one table.
+
 ``evaluate_models(models, split)`` trains every model with the one loop of ``train.fit``
 (early stopping on validation Recall@20), ranks all items for every test user (training items
 masked), and returns a :class:`Comparison` whose ``table`` has one row per (model, subset):
@@ -28,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 import torch
 
-from ..data.splits import Split, UserItemSets
+from ..data.splits import TEST, TRAIN, Split, UserItemSets
 from ..device import pick_device, seed_everything
 from ..metrics import PROTOCOL, RankingResult, evaluate_full_ranking
 from ..models.base import Recommender
@@ -47,6 +54,20 @@ TABLE_PROTOCOL = (PROTOCOL + "; model selection on validation Recall@20; rows: a
                   "test items masked; mean [95% bootstrap interval over users]")
 
 ModelSource = Recommender | Callable[[], Recommender]
+
+
+def evaluate_trained(model: Recommender, split: Split, part: int = TEST, ks: Sequence[int] = (10, 20),
+                     device: torch.device | str | None = None, users: torch.Tensor | None = None) -> RankingResult:
+    """Full-ranking metrics of a trained ``model`` on one part of ``split`` (training items masked).
+
+    ``device=None`` scores where the model's tensors live (a model trained on the CPU is
+    evaluated there even when a GPU is present); a given device moves the model there.
+    ``users`` ``(b,)``: only these users (default: every user with items in ``part``).
+    """
+    device = eval_device(model, device)
+    model.eval()
+    return evaluate_full_ranking(model.full_scores, split.sets(part), split.sets(TRAIN), ks=ks, device=device,
+                                 users=users)
 
 
 def subset_interactions(split: Split) -> dict[str, pd.DataFrame]:
