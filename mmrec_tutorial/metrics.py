@@ -69,6 +69,22 @@ def _rank_positions(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return order, positions
 
 
+def top_list_metrics(top_hits: torch.Tensor, n_rel: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
+    """Recall@k, Precision@k, HitRate@k and NDCG@k ``(b,)`` of ranked top lists.
+
+    ``top_hits`` ``(b, k')`` float: 1 where the list's r-th item is relevant (``k' = min(k, n_items)``);
+    ``n_rel`` ``(b,)``: each user's number of relevant items. The definitions of the module
+    docstring, shared by the full ranking below and the widgets' fast top-k path.
+    """
+    kk = top_hits.shape[1]
+    discounts = 1.0 / torch.log2(torch.arange(2, kk + 2, device=top_hits.device, dtype=torch.float32))
+    n_rel = n_rel.float()
+    hits = top_hits.sum(dim=1)
+    ideal = torch.cumsum(discounts, 0)[(n_rel.clamp(min=1, max=kk) - 1).long()]
+    return {f"recall@{k}": hits / n_rel.clamp(min=1), f"precision@{k}": hits / k, f"hit@{k}": (hits > 0).float(),
+            f"ndcg@{k}": (top_hits * discounts).sum(dim=1) / ideal}
+
+
 def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch.Tensor,
                     ks: Sequence[int] = (10, 20)) -> tuple[dict[str, torch.Tensor], dict[int, torch.Tensor]]:
     """Metrics for one batch of users.
@@ -86,18 +102,11 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
     order, positions = _rank_positions(scores)
     n_rel = relevant.sum(dim=1).float()
     hits_sorted = torch.gather(relevant, 1, order).float()
-    discounts = 1.0 / torch.log2(torch.arange(2, n_items + 2, device=scores.device, dtype=torch.float32))
     out: dict[str, torch.Tensor] = {}
     top: dict[int, torch.Tensor] = {}
     for k in ks:
         kk = min(k, n_items)
-        hits = hits_sorted[:, :kk].sum(dim=1)
-        out[f"recall@{k}"] = hits / n_rel.clamp(min=1)
-        out[f"precision@{k}"] = hits / k
-        out[f"hit@{k}"] = (hits > 0).float()
-        dcg = (hits_sorted[:, :kk] * discounts[:kk]).sum(dim=1)
-        ideal = torch.cumsum(discounts[:kk], 0)[(n_rel.clamp(min=1, max=kk) - 1).long()]
-        out[f"ndcg@{k}"] = dcg / ideal
+        out.update(top_list_metrics(hits_sorted[:, :kk], n_rel, k))
         top[k] = order[:, :kk]
     first = positions.masked_fill(~relevant, n_items).min(dim=1).values
     out["mrr"] = 1.0 / (first.float() + 1)

@@ -19,13 +19,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..data.splits import UserItemSets
+from ..metrics import evaluate_full_ranking
 from .contrastive import similarity_matrix
 
 __all__ = ["retrieval_metrics", "retrieval_table", "least_squares_map", "least_squares_baseline"]
 
 
 def _ranks_of_diagonal(sim: torch.Tensor) -> torch.Tensor:
-    """0-based rank of ``sim[i, i]`` in row ``i`` (ties counted against the match): ``(n,)``."""
+    """0-based rank of ``sim[i, i]`` in row ``i``, ties counted against the match: ``(n,)``.
+
+    Retrieval's own rule, unlike the recommenders' (ties by lower index): a collapsed space in
+    which every item looks alike must score zero, not find item 0 first."""
     diag = sim.diagonal()[:, None]
     return (sim > diag).sum(1) + ((sim == diag).sum(1) - 1)
 
@@ -35,12 +40,15 @@ def retrieval_metrics(queries: torch.Tensor, gallery: torch.Tensor, ks: Sequence
     """Retrieval of row ``i`` of ``gallery`` ``(n, d')`` by row ``i`` of ``queries`` ``(n, d')``.
 
     Returns ``R@K`` (exact item), ``chance R@K`` (= K / n), ``MRR``, and with ``labels`` ``(n,)``
-    (a trait of each gallery item) ``trait P@K`` and ``chance trait P@K``.
+    (a trait of each gallery item) ``trait P@K`` and ``chance trait P@K``. The exact-item
+    metrics rank with ties against the match (:func:`_ranks_of_diagonal`); the trait metrics are
+    the recommenders' full ranking (``metrics.evaluate_full_ranking``, ties by lower index), each
+    query a "user" whose relevant items are the gallery rows of its trait.
     """
     n = queries.shape[0]
     if gallery.shape[0] != n:
         raise ValueError(f"queries and gallery must have the same rows, got {n} and {gallery.shape[0]}")
-    sim = similarity_matrix(queries.float(), gallery.float())
+    sim = similarity_matrix(queries.float(), gallery.float())  # (n, n)
     ranks = _ranks_of_diagonal(sim)
     out: dict[str, float] = {}
     for k in ks:
@@ -50,10 +58,10 @@ def retrieval_metrics(queries: torch.Tensor, gallery: torch.Tensor, ks: Sequence
     if labels is not None:
         codes = torch.as_tensor(pd.factorize(np.asarray(labels))[0])
         same = codes[:, None] == codes[None, :]  # (n, n)
-        order = torch.sort(sim, dim=1, descending=True, stable=True).indices
+        query, item = np.nonzero(same.numpy())
+        trait = evaluate_full_ranking(lambda q: sim[q.cpu()], UserItemSets(query, item, n, n), None, ks=ks).mean()
         for k in ks:
-            top = same.gather(1, order[:, :k])
-            out[f"trait P@{k}"] = float(top.float().mean())
+            out[f"trait P@{k}"] = trait[f"precision@{k}"]
             out[f"chance trait P@{k}"] = float(same.float().mean())
     return out
 

@@ -36,6 +36,7 @@ from ..data.splits import TEST, TRAIN, Split
 from ..data.modalities import MODALITIES
 from ..device import cpu_threads
 from ..fusion import normalize_weights, renormalize
+from ..metrics import top_list_metrics
 
 __all__ = ["WeightLab", "FusionView", "weight_lab", "late_fusion_lab", "score_with_weights", "topk_metrics", "metrics_with_weights",
            "fusion_view", "per_user_metrics", "metric_surface", "best_weights", "simplex_xy", "plot_simplex", "FusionWeightsWidget",
@@ -164,11 +165,8 @@ def _hits_metrics(masked: torch.Tensor, relevant: torch.Tensor, k: int) -> tuple
     """Recall@k / NDCG@k ``(b,)`` and top-k ``(b, k)`` of scores whose excluded items are already -inf."""
     k = min(k, masked.shape[1])
     top = torch.topk(masked, k, dim=1).indices
-    hits = torch.gather(relevant, 1, top).float()
-    n_rel = relevant.sum(dim=1)
-    discounts = 1.0 / torch.log2(torch.arange(2, k + 2, dtype=torch.float32))
-    ideal = torch.cumsum(discounts, 0)[(n_rel.clamp(min=1, max=k) - 1)]
-    return {f"recall@{k}": hits.sum(1) / n_rel.clamp(min=1), f"ndcg@{k}": (hits * discounts).sum(1) / ideal}, top
+    metrics = top_list_metrics(torch.gather(relevant, 1, top).float(), relevant.sum(dim=1), k)
+    return {name: metrics[name] for name in (f"recall@{k}", f"ndcg@{k}")}, top
 
 
 def per_user_metrics(weights: Sequence[float] | torch.Tensor, lab: WeightLab, k: int = 20) -> dict[str, torch.Tensor]:
