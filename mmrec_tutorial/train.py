@@ -79,6 +79,34 @@ def _batches(model: Recommender, split: Split, cfg: TrainConfig, gen: torch.Gene
         yield from bpr.batches(cfg.batch_size)
 
 
+class _Step:
+    """One optimiser step per batch: Adam on the trainable parameters, autocast and gradient
+    scaling on GPU (fp16 needs the scaler; bf16 and fp32 do not)."""
+
+    def __init__(self, model: Recommender, cfg: TrainConfig, device: torch.device) -> None:
+        self.model, self.cfg, self.device = model, cfg, device
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.dtype = autocast_dtype(device) if cfg.amp else None
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
+
+    def epoch(self, batches) -> float:
+        """Train on every batch; the mean loss per example."""
+        total, count = 0.0, 0
+        for batch in batches:
+            batch = [t.to(self.device, non_blocking=True) for t in batch]
+            with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+                loss = (self.model.sequence_loss(*batch) if self.model.needs_sequences
+                        else self.model.loss(*batch, reg=self.cfg.reg))
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            total += float(loss.detach()) * len(batch[0])
+            count += len(batch[0])
+        return total / max(1, count)
+
+
 def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> TrainResult:
     """Train ``model`` on ``split.train``, early-stopping on ``cfg.metric`` over ``split.valid``.
 
@@ -104,10 +132,7 @@ def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> Tra
         return TrainResult(model, history, 0, best, time.perf_counter() - start)
 
     bpr = None if model.needs_sequences else BPRTriples(split.train, split.n_users, split.n_items, seed=cfg.seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    dtype = autocast_dtype(device) if cfg.amp else None
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    step = _Step(model, cfg, device)
     best_metric, best_epoch, best_valid, best_state, bad = float("-inf"), 0, {}, None, 0
     rows = []
     bar = tqdm(range(1, cfg.epochs + 1), desc=type(model).__name__, disable=not cfg.progress, leave=False)
@@ -115,18 +140,7 @@ def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> Tra
         model.train()
         if bpr is not None and epoch > 1:
             bpr.resample()
-        total, count = 0.0, 0
-        for batch in _batches(model, split, cfg, gen, bpr):
-            batch = [t.to(device, non_blocking=True) for t in batch]
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                loss = model.sequence_loss(*batch) if model.needs_sequences else model.loss(*batch, reg=cfg.reg)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            total += float(loss.detach()) * len(batch[0])
-            count += len(batch[0])
-        row = {"epoch": epoch, "loss": total / max(1, count)}
+        row = {"epoch": epoch, "loss": step.epoch(_batches(model, split, cfg, gen, bpr))}
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             valid = validate()
             row.update(valid)

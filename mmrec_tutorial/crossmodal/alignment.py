@@ -124,6 +124,32 @@ class AlignmentResult:
     seconds: float
 
 
+def _train_epoch(model: AlignmentModel, optimizer: torch.optim.Optimizer, feats: Mapping[str, torch.Tensor],
+                 masks: Mapping[str, torch.Tensor], order: torch.Tensor, batch_size: int) -> float:
+    """One pass over the items in ``order`` ``(n,)`` in batches (a batch of one has no negatives
+    and is skipped); the mean batch loss."""
+    total, batches = 0.0, 0
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        if len(idx) < 2:
+            continue
+        loss, _ = model.loss({m: f[idx] for m, f in feats.items()}, {m: k[idx] for m, k in masks.items()})
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total, batches = total + float(loss.detach()), batches + 1
+    return total / max(1, batches)
+
+
+def _eval_loss(model: AlignmentModel, feats: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
+               items: torch.Tensor) -> float:
+    """The alignment loss on ``items`` ``(n,)`` in eval mode, without gradients."""
+    model.eval()
+    with torch.no_grad():
+        idx = items.to(next(model.parameters()).device)
+        return float(model.loss({m: f[idx] for m, f in feats.items()}, {m: k[idx] for m, k in masks.items()})[0])
+
+
 def fit_alignment(features: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor], train_items: torch.Tensor,
                   cfg: AlignmentConfig | None = None, pairs: Sequence[tuple[str, str]] | None = None,
                   held_out: torch.Tensor | None = None) -> AlignmentResult:
@@ -155,32 +181,16 @@ def fit_alignment(features: Mapping[str, torch.Tensor], masks: Mapping[str, torc
     msk = {m: masks[m].to(torch.bool).to(device) for m in features}
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-    def eval_loss(items: torch.Tensor) -> float:
-        model.eval()
-        with torch.no_grad():
-            idx = items.to(device)
-            return float(model.loss({m: f[idx] for m, f in feats.items()}, {m: k[idx] for m, k in msk.items()})[0])
-
     rows, best_loss, best_epoch, best_state, bad = [], float("inf"), 0, None, 0
     bar = tqdm(range(1, cfg.epochs + 1), desc="alignment", disable=not cfg.progress, leave=False)
     for epoch in bar:
         model.train()
         order = fit_items[torch.randperm(len(fit_items), generator=gen)].to(device)
-        total, batches = 0.0, 0
-        for start in range(0, len(order), cfg.batch_size):
-            idx = order[start:start + cfg.batch_size]
-            if len(idx) < 2:
-                continue
-            loss, _ = model.loss({m: f[idx] for m, f in feats.items()}, {m: k[idx] for m, k in msk.items()})
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total, batches = total + float(loss.detach()), batches + 1
-        row = {"epoch": epoch, "train_loss": total / max(1, batches)}
+        row = {"epoch": epoch, "train_loss": _train_epoch(model, optimizer, feats, msk, order, cfg.batch_size)}
         if len(valid_items) >= 2:
-            row["valid_loss"] = eval_loss(valid_items)
+            row["valid_loss"] = _eval_loss(model, feats, msk, valid_items)
         if held_out is not None:
-            row["held_out_loss"] = eval_loss(held_out)
+            row["held_out_loss"] = _eval_loss(model, feats, msk, held_out)
         rows.append(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}")
         current = row.get("valid_loss", row["train_loss"])

@@ -229,14 +229,8 @@ def _plant_interaction_dirt(inter: pd.DataFrame, dirt: DirtSpec, rng: np.random.
     return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
 
 
-def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), *, overwrite: bool = False,
-                     progress: bool = True) -> dict[str, int]:
-    """Write a catalog to ``out_dir`` and return counts of what was written.
-
-    Refuses to write into a non-empty folder unless ``overwrite`` (then it replaces the catalog's
-    own files and folders only).
-    """
-    out = Path(out_dir)
+def _prepare_folder(out: Path, overwrite: bool) -> None:
+    """Make ``out``; a non-empty one only with ``overwrite``, and then only the catalog's own files go."""
     names = ("items.csv", "users.csv", "interactions.csv", "traits.csv", "user_groups.csv", "images", "audio")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
@@ -248,68 +242,91 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
             elif target.exists():
                 target.unlink()
     out.mkdir(parents=True, exist_ok=True)
+
+
+class _DirtyPicks:
+    """Which items get which dirt, decided before any media is drawn (so each item is drawn exactly
+    once): distinct items from one random permutation; a tiny catalog simply gets less dirt."""
+
+    def __init__(self, n: int, dirt: DirtSpec | None, rng: np.random.Generator) -> None:
+        self._take = iter(rng.permutation(n))
+        d = dirt or DirtSpec(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        self.no_image = self.pick(int(round(d.missing_image_frac * n)))
+        self.no_audio = self.pick(int(round(d.missing_audio_frac * n)))
+        self.dangling, self.corrupt_img = self.pick(d.dangling_image_paths), self.pick(d.corrupt_images)
+        self.gray, self.rgba = self.pick(d.grayscale_images), self.pick(d.rgba_images)
+        self.corrupt_wav, self.silent = self.pick(d.corrupt_audio), self.pick(d.silent_audio)
+        self.off_rate = self.pick(d.off_rate_audio)
+        self.empty_text, self.empty_desc = self.pick(d.empty_text_items), self.pick(d.empty_description_items)
+
+    def pick(self, k: int) -> list[int]:
+        """The next ``k`` items of the permutation (fewer when it runs out)."""
+        return [int(i) for _, i in zip(range(k), self._take)]
+
+
+def _write_cover(path: Path, style: str, k: int, picks: _DirtyPicks, rng: np.random.Generator) -> None:
+    """Draw item ``k``'s cover and write it as planned: grayscale, with alpha, or truncated."""
+    pixels = draw_cover(style, rng)
+    if k in picks.gray:
+        pixels = (pixels @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)
+    elif k in picks.rgba:
+        alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
+        alpha[:8] = 0  # a transparent band at the top
+        pixels = np.concatenate([pixels, alpha], axis=2)
+    write_png(path, pixels)
+    if k in picks.corrupt_img:
+        raw = path.read_bytes()
+        path.write_bytes(raw[: len(raw) // 3])
+
+
+def _write_preview(path: Path, mood: str, k: int, picks: _DirtyPicks, rng: np.random.Generator) -> None:
+    """Synthesise item ``k``'s preview and write it as planned: silent, off-rate, corrupt or clean."""
+    clip = synth_clip(mood, rng)
+    if k in picks.silent:
+        write_wav(path, np.zeros_like(clip), SAMPLE_RATE)
+    elif k in picks.off_rate:
+        write_wav(path, resample_linear(clip, SAMPLE_RATE, 2 * SAMPLE_RATE), 2 * SAMPLE_RATE)
+    elif k in picks.corrupt_wav:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(64))
+    else:
+        write_wav(path, clip, SAMPLE_RATE)
+
+
+def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), *, overwrite: bool = False,
+                     progress: bool = True) -> dict[str, int]:
+    """Write a catalog to ``out_dir`` and return counts of what was written.
+
+    Refuses to write into a non-empty folder unless ``overwrite`` (then it replaces the catalog's
+    own files and folders only).
+    """
+    out = Path(out_dir)
+    _prepare_folder(out, overwrite)
     rng = np.random.default_rng(cfg.seed)
-    dirt = cfg.dirt
     traits = _item_traits(cfg, rng)
     users, user_groups = _users(cfg, rng)
     inter = _interactions(cfg, traits, user_groups, rng)
-
-    n = cfg.n_items
     texts = [_item_text(g, s, m, c, rng)
              for g, s, m, c in zip(traits["genre"], traits["style"], traits["mood"], traits["category"])]
     items = pd.DataFrame({"item_id": traits["item_id"], "title": [t for t, _ in texts],
                           "description": [d for _, d in texts], "category": traits["category"],
                           "image": [f"images/{i}.png" for i in traits["item_id"]],
                           "audio": [f"audio/{i}.wav" for i in traits["item_id"]]})
-
-    # Decide which media are dirty before drawing, so each item is drawn exactly once.
-    picks = rng.permutation(n)
-    take = iter(picks)
-    def pick(k: int) -> list[int]:  # distinct items; a tiny catalog simply gets less dirt
-        return [int(i) for _, i in zip(range(k), take)]
-    d = dirt or DirtSpec(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    no_image = pick(int(round(d.missing_image_frac * n)))
-    no_audio = pick(int(round(d.missing_audio_frac * n)))
-    dangling, corrupt_img = pick(d.dangling_image_paths), pick(d.corrupt_images)
-    gray, rgba = pick(d.grayscale_images), pick(d.rgba_images)
-    corrupt_wav, silent, off_rate = pick(d.corrupt_audio), pick(d.silent_audio), pick(d.off_rate_audio)
-    empty_text, empty_desc = pick(d.empty_text_items), pick(d.empty_description_items)
-
-    media_rng = [np.random.default_rng([cfg.seed, k]) for k in range(n)]  # per item: order-independent
-    for k in tqdm(range(n), desc="drawing covers and previews", disable=not progress):
+    picks = _DirtyPicks(cfg.n_items, cfg.dirt, rng)
+    for k in tqdm(range(cfg.n_items), desc="drawing covers and previews", disable=not progress):
+        media_rng = np.random.default_rng([cfg.seed, k])  # per item: order-independent
         item_id = items.at[k, "item_id"]
-        if k not in no_image and k not in dangling:
-            pixels = draw_cover(traits.at[k, "style"], media_rng[k])
-            if k in gray:
-                pixels = (pixels @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)
-            elif k in rgba:
-                alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
-                alpha[:8] = 0  # a transparent band at the top
-                pixels = np.concatenate([pixels, alpha], axis=2)
-            write_png(out / "images" / f"{item_id}.png", pixels)
-            if k in corrupt_img:
-                raw = (out / "images" / f"{item_id}.png").read_bytes()
-                (out / "images" / f"{item_id}.png").write_bytes(raw[: len(raw) // 3])
-        if k not in no_audio:
-            clip = synth_clip(traits.at[k, "mood"], media_rng[k])
-            path = out / "audio" / f"{item_id}.wav"
-            if k in silent:
-                write_wav(path, np.zeros_like(clip), SAMPLE_RATE)
-            elif k in off_rate:
-                write_wav(path, resample_linear(clip, SAMPLE_RATE, 2 * SAMPLE_RATE), 2 * SAMPLE_RATE)
-            elif k in corrupt_wav:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(64))
-            else:
-                write_wav(path, clip, SAMPLE_RATE)
-    items.loc[no_image, "image"] = ""
-    items.loc[no_audio, "audio"] = ""
-    items.loc[empty_text, ["title", "description"]] = ""
-    items.loc[empty_desc, "description"] = ""
-    if dirt is not None:
-        items = pd.concat([items, items.iloc[pick(d.duplicate_item_rows)]], ignore_index=True)
-        inter = _plant_interaction_dirt(inter, dirt, rng)
-
+        if k not in picks.no_image and k not in picks.dangling:
+            _write_cover(out / "images" / f"{item_id}.png", traits.at[k, "style"], k, picks, media_rng)
+        if k not in picks.no_audio:
+            _write_preview(out / "audio" / f"{item_id}.wav", traits.at[k, "mood"], k, picks, media_rng)
+    items.loc[picks.no_image, "image"] = ""
+    items.loc[picks.no_audio, "audio"] = ""
+    items.loc[picks.empty_text, ["title", "description"]] = ""
+    items.loc[picks.empty_desc, "description"] = ""
+    if cfg.dirt is not None:
+        items = pd.concat([items, items.iloc[picks.pick(cfg.dirt.duplicate_item_rows)]], ignore_index=True)
+        inter = _plant_interaction_dirt(inter, cfg.dirt, rng)
     items.to_csv(out / "items.csv", index=False)
     users.to_csv(out / "users.csv", index=False)
     inter.to_csv(out / "interactions.csv", index=False)
