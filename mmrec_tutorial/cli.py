@@ -95,14 +95,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     print()
     print(comp.formatted(("recall@10", "recall@20", "ndcg@20", "precision@20", "auc")).to_string())
     print(f"\nsplit: {comp.split_name}\nprotocol: {comp.protocol}")
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(comp.to_markdown())
-        print(f"wrote {args.markdown}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(comp.to_json())
-        print(f"wrote {args.json}")
+    for target, render in ((args.markdown, comp.to_markdown), (args.json, comp.to_json)):
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(render())
+            print(f"wrote {target}")
     return 0
 
 

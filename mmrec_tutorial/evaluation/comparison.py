@@ -151,6 +151,10 @@ class Comparison:
                 out[m] = [f"{v:.{digits}f}" for v in col]
         return out
 
+    def subset_results(self, subset: str = "all") -> dict[str, RankingResult]:
+        """``{model: per-user results}`` of one subset (``all``, ``warm`` or ``cold``), in model order."""
+        return {name: result for (name, part), result in self.results.items() if part == subset}
+
     def capped(self) -> list[str]:
         """Models whose training ran out of epochs before early stopping (see ``TrainResult.stopped_early``)."""
         return [name for name, result in self.fits.items() if not result.stopped_early]

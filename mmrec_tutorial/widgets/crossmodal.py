@@ -21,6 +21,7 @@ import torch
 
 from ..data.splits import UserItemSets
 from ..metrics import evaluate_full_ranking
+from .fusion import user_batches
 
 __all__ = ["ScoreParts", "DeltaView", "score_parts", "delta_scores", "delta_view", "delta_sweep", "delta_widget"]
 
@@ -60,10 +61,8 @@ class DeltaView:
 def score_parts(model, test: UserItemSets, exclude: UserItemSets, batch_size: int = 128) -> ScoreParts:
     """Both score parts of ``model`` (a ``CrossModalRanker``) for every user, in batches."""
     model.eval()
-    device = next(model.parameters()).device
     zs, cs = [], []
-    for start in range(0, model.n_users, batch_size):
-        users = torch.arange(start, min(model.n_users, start + batch_size), device=device)
+    for users in user_batches(model, batch_size):
         s_z, s_c = model.score_parts(users)
         zs.append(s_z.float().cpu())
         cs.append(s_c.float().cpu())

@@ -26,7 +26,7 @@ import base64
 import dataclasses
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from ..fusion import normalize_weights, renormalize
 from ..metrics import top_list_metrics
 
 __all__ = ["WeightLab", "FusionView", "weight_lab", "late_fusion_lab", "score_with_weights", "topk_metrics", "metrics_with_weights",
-           "fusion_view", "per_user_metrics", "metric_surface", "best_weights", "simplex_xy", "plot_simplex", "FusionWeightsWidget",
+           "fusion_view", "per_user_metrics", "group_weight_metrics", "metric_surface", "best_weights", "simplex_xy", "plot_simplex", "FusionWeightsWidget",
            "fusion_widget"]
 
 SLIDER_LABELS = {"text": "α (text)", "image": "β (image)", "audio": "γ (audio)"}
@@ -88,16 +88,22 @@ class WeightLab:
         return int(self.scores.shape[2])
 
 
+def user_batches(model, batch_size: int) -> Iterator[torch.Tensor]:
+    """All of ``model``'s users in consecutive ``(b,)`` batches, on the model's device (the
+    widgets precompute every user's scores once, then only re-weight them)."""
+    device = next(model.parameters()).device
+    for start in range(0, model.n_users, batch_size):
+        yield torch.arange(start, min(model.n_users, start + batch_size), device=device)
+
+
 @torch.no_grad()
 def weight_lab(model, split: Split, part: int = TEST, batch_size: int = 512) -> WeightLab:
     """Precompute a :class:`WeightLab` from a trained linear-fusion model (a
     :class:`~mmrec_tutorial.models.fused.FusedRecommender` with ``modality_scores`` and
     ``base_scores``), with ``split``'s training items masked and ``part`` (test) to find."""
     model.eval()
-    device = next(model.parameters()).device
     scores, base = [], []
-    for start in range(0, model.n_users, batch_size):
-        users = torch.arange(start, min(model.n_users, start + batch_size), device=device)
+    for users in user_batches(model, batch_size):
         scores.append(model.modality_scores(users).float().cpu())
         base.append(model.base_scores(users).float().cpu())
     users = torch.arange(model.n_users)
@@ -122,12 +128,7 @@ def late_fusion_lab(models: Mapping[str, object], split: Split, part: int = TEST
     parts, masks = [], []
     for name, model in models.items():
         model.eval()
-        device = next(model.parameters()).device
-        rows = []
-        for start in range(0, model.n_users, batch_size):
-            users = torch.arange(start, min(model.n_users, start + batch_size), device=device)
-            rows.append(model.full_scores(users).float().cpu())
-        s = torch.cat(rows)
+        s = torch.cat([model.full_scores(users).float().cpu() for users in user_batches(model, batch_size)])
         if standardize:
             s = (s - s.mean(dim=1, keepdim=True)) / s.std(dim=1, keepdim=True).clamp(min=1e-8)
         parts.append(s)
@@ -177,6 +178,19 @@ def per_user_metrics(weights: Sequence[float] | torch.Tensor, lab: WeightLab, k:
     for m in range(len(lab.modalities)):
         fused.addcmul_(scores[m], w[:, m])
     return _hits_metrics(fused, relevant, k)[0]
+
+
+def group_weight_metrics(lab: WeightLab, weights_by_group: Mapping[object, Sequence[float]], groups: np.ndarray,
+                         k: int = 20) -> dict[str, torch.Tensor]:
+    """Per-user Recall@k and NDCG@k ``(n_eval,)`` when every evaluated user is scored at the
+    weights of their group (``groups`` ``(n_eval,)``, in ``lab.eval_users`` order); users of no
+    listed group get 0. With groups the model cannot see, this is an oracle, not a method."""
+    out: dict[str, torch.Tensor] = {}
+    for group, weights in weights_by_group.items():
+        keep = torch.from_numpy(np.asarray(groups) == group)
+        for name, values in per_user_metrics(weights, lab, k).items():
+            out.setdefault(name, torch.zeros(len(lab.eval_users)))[keep] = values[keep]
+    return out
 
 
 def metrics_with_weights(weights: Sequence[float] | torch.Tensor, lab: WeightLab, k: int = 20,
