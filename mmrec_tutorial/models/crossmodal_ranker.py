@@ -27,17 +27,31 @@ Switches for the ablation: ``cross=False`` fixes δ = 1 (no c_uv: the fusion-onl
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..crossmodal import (BidirectionalCrossAttention, CrossAttentionOutput, DeltaMix, LogitScale,
                           borrow_missing, info_nce, modality_pairs, pairwise_alignment_loss)
-from ..data.datasets import UserSequences
-from .content import ItemContent
+from .base import history_matrix
+from .content import ItemContent, stack_tokens
 from .factor import FactorModel, _embedding
+from .losses import bpr_loss
+
+if TYPE_CHECKING:
+    from ..data.splits import Split
+
+
+class ItemTables(NamedTuple):
+    """Every item's representations at once (``n`` = n_items, ``d`` = content.dim, ``M`` modalities)."""
+
+    content: torch.Tensor  #: fused content ``(n, d)``
+    z: torch.Tensor  #: item vectors :math:`z_v` = content + ID part ``(n, d)``
+    tokens: torch.Tensor  #: modality tokens ``(n, M, d)``
+    mask: torch.Tensor  #: which tokens are present ``(n, M)``
+    feats: dict[str, torch.Tensor]  #: the tokens by modality ``{m: (n, d)}``
+    masks: dict[str, torch.Tensor]  #: the mask by modality ``{m: (n,)}``
 
 
 class CrossModalRanker(FactorModel):
@@ -66,8 +80,7 @@ class CrossModalRanker(FactorModel):
                  max_len: int = 20, cold_content_only: bool = True, id_dropout: float = 0.3,
                  init_std: float = 0.1, borrow: bool = False) -> None:
         super().__init__(n_users, n_items)  # BPR; FactorModel keeps ``seen`` and draws negatives
-        if content.n_items != n_items:
-            raise ValueError(f"content has {content.n_items} items, the model {n_items}")
+        content.check_items(n_items)
         d = content.dim
         self.content, self.dim, self.max_len = content, d, max_len
         self.modalities = list(content.modalities)
@@ -91,44 +104,33 @@ class CrossModalRanker(FactorModel):
         self.last_align: dict[str, float] = {}
 
     # ----------------------------------------------------------------- data the model keeps
-    def prepare(self, split) -> None:
+    def prepare(self, split: Split) -> None:
         """Store which items have training interactions (``seen``) and each user's last ``max_len``
         training items (``history``, item_idx + 1, 0 = padding)."""
         super().prepare(split)
-        seqs = UserSequences(split.train, self.n_users, self.max_len)
-        self.history.copy_(seqs.history_matrix(torch.arange(self.n_users)).to(self.history.device))
+        self.history.copy_(history_matrix(split.train, self.n_users, self.max_len).to(self.history.device))
 
     # ----------------------------------------------------------------- representations
     def item_tokens(self, items: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Projected modality vectors ``{m: (b, d)}`` (zero where missing) and masks ``{m: (b,)}``, as
-        inside ``ItemContent.forward`` before the fusion; with ``borrow``, missing tokens are filled
-        from the item's other tokens."""
-        feats, masks = {}, {}
-        for m in self.modalities:
-            raw, mask = getattr(self.content, f"feat_{m}"), self.content.mask(m)
-            if items is not None:
-                raw, mask = raw[items], mask[items]
-            feats[m] = self.content.heads[m](self.content.input_dropout(raw)) * mask[:, None]
-            masks[m] = mask
+        """Projected modality vectors ``{m: (b, d)}`` (zero where missing) and masks ``{m: (b,)}``
+        (:meth:`ItemContent.token_dict`, before the fusion); with ``borrow``, missing tokens are
+        filled from the item's other tokens."""
+        feats, masks = self.content.token_dict(items)
         if self.borrow:
             feats, masks = borrow_missing(feats, masks)
         return feats, masks
 
-    def _items(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """For all items: fused content ``(n, d)``, :math:`z_v` ``(n, d)``, modality tokens
-        ``(n, M, d)`` and their mask ``(n, M)``."""
+    def _items(self) -> ItemTables:
+        """For all items: fused content, :math:`z_v`, modality tokens and masks (see :class:`ItemTables`)."""
         feats, masks = self.item_tokens()
         content = self.content.fusion(feats, masks)
-        z_all = content + self.item_emb.weight * self.id_gate(self._all_items())[:, None]
-        tokens, tmask = torch.stack(list(feats.values()), 1), torch.stack(list(masks.values()), 1)
-        return content, z_all, tokens, tmask
-
-    def _all_items(self) -> torch.Tensor:
-        return torch.arange(self.n_items, device=self.seen.device)
+        z_all = content + self.item_emb.weight * self.id_gate(self.all_items())[:, None]
+        tokens, tmask = stack_tokens(feats, masks)
+        return ItemTables(content, z_all, tokens, tmask, feats, masks)
 
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """:math:`z_v` = fused content + ID embedding (seen items only): ``(b,) -> (b, d)`` (None: all)."""
-        z_all = self._items()[1]
+        z_all = self._items().z
         return z_all if items is None else z_all[items]
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
@@ -148,7 +150,8 @@ class CrossModalRanker(FactorModel):
     def score_parts(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The two parts of the score for every item: ``S_z`` = ⟨z_u, z_v⟩ and ``S_c`` = ⟨c_uv, z_v⟩,
         each ``(b, n_items)``; the score is ``δ·S_z + (1−δ)·S_c`` (linear in δ)."""
-        _, z_all, tokens, tmask = self._items()
+        t = self._items()
+        z_all, tokens, tmask = t.z, t.tokens, t.mask
         s_z = self.user_vectors(users) @ z_all.T
         if self.attention is None:
             return s_z, torch.zeros_like(s_z)
@@ -166,6 +169,9 @@ class CrossModalRanker(FactorModel):
 
     def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, z_v: torch.Tensor, z_all: torch.Tensor,
                      tokens: torch.Tensor, tmask: torch.Tensor, hide: torch.Tensor | None) -> torch.Tensor:
+        """Scores ``(b,)`` of ``users`` ``(b,)`` for ``items`` ``(b,)`` with vectors ``z_v`` ``(b, d)``,
+        given all items' ``z_all`` ``(n, d)``, ``tokens`` ``(n, M, d)`` and ``tmask`` ``(n, M)``;
+        ``hide`` ``(b,)``: an item to mask out of each user's history."""
         z_u = self.user_vectors(users)
         if self.attention is None:
             return (z_u * z_v).sum(-1)
@@ -176,8 +182,8 @@ class CrossModalRanker(FactorModel):
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """``(b,), (b,) -> (b,)`` (same numbers as ``full_scores`` picks)."""
-        _, z_all, tokens, tmask = self._items()
-        return self._pair_scores(users, items, z_all[items], z_all, tokens, tmask, None)
+        t = self._items()
+        return self._pair_scores(users, items, t.z[items], t.z, t.tokens, t.mask, None)
 
     @torch.no_grad()
     def explain(self, users: torch.Tensor, items: torch.Tensor) -> tuple[CrossAttentionOutput, torch.Tensor]:
@@ -186,7 +192,8 @@ class CrossModalRanker(FactorModel):
         history item indices ``(b, L)`` its rows refer to (-1 = padding)."""
         if self.attention is None:
             raise ValueError("this model has no cross-attention (cross=False)")
-        _, z_all, tokens, tmask = self._items()
+        t = self._items()
+        z_all, tokens, tmask = t.z, t.tokens, t.mask
         users, items = users.to(z_all.device), items.to(z_all.device)
         idx, hmask = self._history(users)
         keys, values = self.attention.project_history(z_all)
@@ -198,6 +205,7 @@ class CrossModalRanker(FactorModel):
                        z_content: torch.Tensor) -> torch.Tensor:
         """Mean InfoNCE over modality pairs (+ content ↔ ID for seen items) on ``items`` ``(k,)``."""
         def head(name: str, x: torch.Tensor) -> torch.Tensor:
+            """``x`` ``(k, d)`` through alignment head ``name`` (identity without heads): ``(k, d)``."""
             return self.align_heads[name](x) if self.align_heads is not None else x
 
         losses, parts = [], {}
@@ -226,42 +234,18 @@ class CrossModalRanker(FactorModel):
     def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
         """BPR (positive hidden from the history, negatives among items seen in training) + ``reg``·L2
         + ``align_weight``·alignment."""
-        feats, masks = self.item_tokens()
-        content = self.content.fusion(feats, masks)
-        z_all = content + self.item_emb.weight * self.id_gate(self._all_items())[:, None]
-        tokens, tmask = torch.stack(list(feats.values()), 1), torch.stack(list(masks.values()), 1)
-        s_pos = self._pair_scores(users, pos, self._candidates(pos, content), z_all, tokens, tmask, hide=pos)
-        s_neg = self._pair_scores(users, neg, self._candidates(neg, content), z_all, tokens, tmask, hide=pos)
-        loss = F.softplus(s_neg - s_pos).mean()
-        if reg:
-            loss = loss + reg * self.regularizer(users, pos, neg)
+        t = self._items()
+        s_pos = self._pair_scores(users, pos, self._candidates(pos, t.content), t.z, t.tokens, t.mask, hide=pos)
+        s_neg = self._pair_scores(users, neg, self._candidates(neg, t.content), t.z, t.tokens, t.mask, hide=pos)
+        loss = self.with_regularizer(bpr_loss(s_pos, s_neg), reg, users, pos, neg)
         if self.align_weight > 0:
-            loss = loss + self.align_weight * self.alignment_loss(torch.unique(pos), feats, masks, content)
+            loss = loss + self.align_weight * self.alignment_loss(torch.unique(pos), t.feats, t.masks, t.content)
         return loss
 
-    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of the squared norms of the user and item ID embeddings."""
-        return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
-                + self.item_emb(neg).pow(2).sum(-1)).mean()
 
-
-@contextlib.contextmanager
 def replaced_modality(content: ItemContent, modality: str, items: torch.Tensor,
-                      rows: torch.Tensor | None = None) -> Iterator[None]:
-    """Within the ``with`` block, ``items`` ``(k,)`` lose ``modality`` (``rows=None``: mask False, as if
-    the file were missing) or get stand-in features ``rows`` ``(k, d_m)``, given in the content's
-    standardised feature space (e.g. a mean of other items' rows). Restored afterwards: for "what
-    if the cover were missing" experiments on a trained model."""
-    mask, feat = content.mask(modality), getattr(content, f"feat_{modality}")
-    items = items.to(mask.device)
-    saved_mask, saved_feat = mask.clone(), feat[items].clone()
-    if rows is None:
-        mask[items] = False
-    else:
-        feat[items] = rows.to(feat.device, feat.dtype)
-        mask[items] = True
-    try:
-        yield
-    finally:
-        mask.copy_(saved_mask)
-        feat[items] = saved_feat
+                      rows: torch.Tensor | None = None) -> contextlib.AbstractContextManager[None]:
+    """``with replaced_modality(content, "image", items (k,), rows (k, d_m) | None):`` is
+    :meth:`ItemContent.replaced_modality`: within the block, ``items`` lose ``modality``
+    (``rows=None``) or get the stand-in standardised features ``rows``; restored afterwards."""
+    return content.replaced_modality(modality, items, rows)

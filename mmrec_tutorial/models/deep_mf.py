@@ -31,15 +31,16 @@ class DeepMF(FactorModel):
     """See the module docstring. ``dim``: ID embedding and output width; ``hidden``: tower widths.
 
     ``cold_content_only`` zeroes the ID embedding of items without training interactions (as in
-    :class:`~mmrec_tutorial.models.vbpr.VBPR`), so that content alone places them.
+    :class:`~mmrec_tutorial.models.vbpr.VBPR`), so that content alone places them. The L2 term is
+    :meth:`FactorModel.regularizer` (the ID embeddings the batch uses).
     """
 
     def __init__(self, n_users: int, n_items: int, content: ItemContent | None = None, dim: int = 64,
                  hidden: Sequence[int] = (128,), dropout: float = 0.0, loss: str = "bpr", temperature: float = 1.0,
                  init_std: float = 0.1, cold_content_only: bool = True) -> None:
         super().__init__(n_users, n_items, loss, temperature)
-        if content is not None and content.n_items != n_items:
-            raise ValueError(f"content has {content.n_items} items, the model {n_items}")
+        if content is not None:
+            content.check_items(n_items)
         self.content = content
         self.user_emb = _embedding(n_users, dim, init_std)
         self.item_emb = _embedding(n_items, dim, init_std)
@@ -54,12 +55,7 @@ class DeepMF(FactorModel):
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """``(b,) -> (b, dim)`` (``None``: all items)."""
         if items is None:
-            items = torch.arange(self.n_items, device=self.seen.device)
+            items = self.all_items()
         ids = self.item_emb(items) * self.id_gate(items)[:, None]
         x = ids if self.content is None else torch.cat([ids, self.content(items)], dim=-1)
         return self.item_tower(x)
-
-    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of the squared norms of the ID embeddings used."""
-        return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
-                + self.item_emb(neg).pow(2).sum(-1)).mean()

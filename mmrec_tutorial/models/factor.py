@@ -13,26 +13,33 @@ exactly those items down (it can recognise them by their content) and the cold-s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from .base import Recommender
-from .losses import LOSSES, bpr_loss, sampled_softmax_loss
+from .base import Recommender, squared_norms
+from .losses import bpr_loss, check_loss, sampled_softmax_loss
+
+if TYPE_CHECKING:
+    from ..data.splits import Split
 
 
 class FactorModel(Recommender):
-    """Inner-product ranker; see the module docstring. ``temperature`` is the softmax's τ."""
+    """Inner-product ranker; see the module docstring. ``temperature`` is the softmax's τ.
+
+    The default :meth:`regularizer` penalises the ID embeddings ``user_emb`` and ``item_emb``,
+    which every subclass here has (a subclass without them overrides it).
+    """
 
     cold_content_only: bool = False  # content models set it: unseen items drop their ID part
 
     def __init__(self, n_users: int, n_items: int, loss: str = "bpr", temperature: float = 1.0) -> None:
         super().__init__(n_users, n_items)
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        self.loss_name, self.temperature = loss, temperature
+        self.loss_name, self.temperature = check_loss(loss), temperature
         self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
 
-    def prepare(self, split) -> None:
+    def prepare(self, split: Split) -> None:
         """Record which items have training interactions (``seen``, ``(n_items,)`` bool)."""
         self.seen.copy_(split.trained_items().to(self.seen.device))
 
@@ -42,6 +49,10 @@ class FactorModel(Recommender):
         if not self.cold_content_only:
             return torch.ones(items.shape, device=items.device)
         return self.seen[items].float()
+
+    def all_items(self) -> torch.Tensor:
+        """``(n_items,)`` long: every item index, on the model's device."""
+        return torch.arange(self.n_items, device=self.seen.device)
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, d)``."""
@@ -83,6 +94,11 @@ class FactorModel(Recommender):
             loss = loss + reg * self.batch_regularizer(users, pos, neg, vecs)
         return loss
 
+    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+        """Mean over the ``(b,)`` batch of :math:`\\|p_u\\|^2 + \\|q_i\\|^2 + \\|q_j\\|^2`, the squared
+        norms of the ID embeddings (``user_emb``, ``item_emb``) used: a scalar."""
+        return squared_norms((self.user_emb, users), (self.item_emb, pos), (self.item_emb, neg)).mean()
+
     def batch_regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
                           item_vecs: torch.Tensor) -> torch.Tensor:
         """The L2 term of a batch, given the ``(2b, d)`` item vectors of ``[pos; neg]`` already
@@ -92,6 +108,7 @@ class FactorModel(Recommender):
 
 
 def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
+    """An ``(n, dim)`` embedding table drawn from :math:`\\mathcal{N}(0, \\text{std}^2)`."""
     emb = nn.Embedding(n, dim)
     nn.init.normal_(emb.weight, std=std)
     return emb
@@ -114,18 +131,15 @@ class BPRMF(FactorModel):
         self.bias = nn.Parameter(torch.zeros(n_items)) if bias else None
 
     def user_vectors(self, users: torch.Tensor) -> torch.Tensor:
+        """:math:`p_u`: ``(b,) -> (b, dim)``."""
         return self.user_emb(users)
 
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """:math:`q_i`: ``(b,) -> (b, dim)`` (``None``: ``(n_items, dim)``)."""
         return self.item_emb.weight if items is None else self.item_emb(items)
 
     def item_bias(self, items: torch.Tensor | None = None) -> torch.Tensor | None:
+        """:math:`b_i`: ``(b,) -> (b,)`` (``None``: ``(n_items,)``), or ``None`` without ``bias``."""
         if self.bias is None:
             return None
         return self.bias if items is None else self.bias[items]
-
-    def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of :math:`\\|p_u\\|^2 + \\|q_i\\|^2 + \\|q_j\\|^2`."""
-        return (self.user_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1)
-                + self.item_emb(neg).pow(2).sum(-1)).mean()
-

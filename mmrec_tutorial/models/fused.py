@@ -20,15 +20,18 @@ vector ``p_u^m`` and sums the scores ``⟨p_u^m, h_i^m⟩``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.splits import TRAIN
-from ..encoders.base import ProjectionHead
-from ..fusion import AttentionFusion, Fusion, LateFusion, make_fusion
-from .base import Recommender
+from ..data.splits import TRAIN, Split
+from ..fusion import AttentionFusion, Fusion, LateFusion
+from .base import Recommender, squared_norms
+from .content import ItemContent, standardize_features
+from .factor import _embedding
+from .losses import bpr_loss
 
 __all__ = ["FusedRecommender", "FUSION_VARIANTS", "QUERIES", "standardize_features"]
 
@@ -54,16 +57,15 @@ FUSION_VARIANTS: dict[str, dict] = {
 }
 
 
-def standardize_features(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Z-score each column over the items that have the modality; absent rows become 0.
-
-    ``(n_items, d_m), (n_items,) -> (n_items, d_m)``. Encoders differ wildly in scale
-    (unit-norm sentence vectors vs. CNN activations); this puts them on equal footing.
-    """
-    features = features.float()
-    present = features[mask] if bool(mask.any()) else features
-    mean, std = present.mean(0), present.std(0, unbiased=False).clamp(min=1e-6)
-    return torch.where(mask[:, None], (features - mean) / std, torch.zeros_like(features))
+def _fusion_kwargs(kind: str, query: str, query_dim: int, dim: int, n_modalities: int, modality_dropout: float,
+                   fusion_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Keyword arguments of ``make_fusion(kind, ...)``: ``fusion_kwargs`` plus the modality dropout and,
+    for attention, the size of the user query (``d`` for ``query="user"``, ``M·d`` for ``"history"``)."""
+    kwargs = dict(fusion_kwargs or {})
+    if kind == "attention":
+        sizes = {"user": dim, "history": dim * n_modalities}
+        kwargs.setdefault("query_dim", sizes.get(query, query_dim))
+    return dict(modality_dropout=modality_dropout, **kwargs)
 
 
 class FusedRecommender(Recommender):
@@ -78,6 +80,10 @@ class FusedRecommender(Recommender):
     ``"history"`` (the mean of the user's training items' modality vectors, set by ``prepare``).
     ``hidden`` gives the projection heads a hidden layer. ``item_id`` adds the VBPR-style ID
     factors, ``item_bias`` a per-item bias (popularity). ``dim`` is the shared size ``d``.
+
+    The item side (standardised features, projection heads, fusion) is an
+    :class:`~mmrec_tutorial.models.content.ItemContent`, ``self.content``; ``fusion`` and ``heads``
+    are read-only views of its parts (checkpoint keys ``content.heads.*`` / ``content.fusion.*``).
     """
 
     def __init__(self, n_users: int, n_items: int, features: Mapping[str, torch.Tensor],
@@ -88,34 +94,18 @@ class FusedRecommender(Recommender):
         super().__init__(n_users, n_items)
         if not features:
             raise ValueError("FusedRecommender needs the features of at least one modality")
-        self.modalities = tuple(features)
-        self.dim = dim
-        for m, f in features.items():
-            if f.ndim != 2 or f.shape[0] != n_items:
-                raise ValueError(f"features of {m!r} must be (n_items={n_items}, d); got {tuple(f.shape)}")
-            mask = (masks or {}).get(m)
-            mask = torch.ones(n_items, dtype=torch.bool) if mask is None else mask.detach().cpu().to(torch.bool)
-            if mask.shape != (n_items,):
-                raise ValueError(f"mask of {m!r} must be ({n_items},); got {tuple(mask.shape)}")
-            # data, not learned: non-persistent, so checkpoints hold only the trained weights
-            self.register_buffer(f"feat_{m}", standardize_features(f.detach().cpu(), mask), persistent=False)
-            self.register_buffer(f"mask_{m}", mask, persistent=False)
-        self.heads = nn.ModuleDict({m: ProjectionHead(f.shape[1], dim, hidden=hidden) for m, f in features.items()})
         if query not in QUERIES:
             raise ValueError(f"query must be one of {QUERIES}, got {query!r}")
-        self.query_source = query
-        if query == "user":
-            query_dim = dim
-        elif query == "history":
-            query_dim = dim * len(self.modalities)
-        if isinstance(fusion, str):
-            kwargs = dict(fusion_kwargs or {})
-            if fusion == "attention":
-                kwargs.setdefault("query_dim", query_dim)
-            fusion = make_fusion(fusion, self.modalities, dim, modality_dropout=modality_dropout, **kwargs)
+        self.modalities = tuple(features)
+        self.dim, self.query_source = dim, query
+        kwargs = (_fusion_kwargs(fusion, query, query_dim, dim, len(features), modality_dropout, fusion_kwargs)
+                  if isinstance(fusion, str) else None)
+        # the content tower: heads first, then the fusion (a kind is built inside, after the heads)
+        self.content = ItemContent(features, masks, dim=dim, fusion=fusion, hidden=hidden, fusion_kwargs=kwargs)
+        self.content.check_items(n_items)
+        fusion = self.content.fusion
         if tuple(fusion.modalities) != self.modalities:
             raise ValueError(f"fusion modalities {fusion.modalities} differ from the features' {self.modalities}")
-        self.fusion = fusion
         self.late = isinstance(fusion, LateFusion)
         n_user_vectors = len(self.modalities) if self.late else 1
         self.user_emb = _embedding(n_users, dim * n_user_vectors, init_std)
@@ -132,21 +122,24 @@ class FusedRecommender(Recommender):
         self.item_bias = nn.Parameter(torch.zeros(n_items)) if item_bias else None
 
     # ----- item side ------------------------------------------------------------------------
+    @property
+    def fusion(self) -> Fusion:
+        """The fusion module (it lives in the content tower, ``self.content.fusion``)."""
+        return self.content.fusion
+
+    @property
+    def heads(self) -> nn.ModuleDict:
+        """The per-modality projection heads (``self.content.heads``)."""
+        return self.content.heads
+
     def item_mask(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """``(b, M)`` bool: which modalities each item has (``None``: all items, ``(n_items, M)``)."""
-        mask = torch.stack([getattr(self, f"mask_{m}") for m in self.modalities], dim=-1)
-        return mask if items is None else mask[items]
+        return self.content.modality_masks(items)
 
     def modality_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """Projected per-modality vectors ``h_i^m``: ``(b, M, d)`` (``None``: ``(n_items, M, d)``).
         Rows of absent modalities are zero (the mask keeps them out of the fusion anyway)."""
-        out = []
-        for m in self.modalities:
-            raw, mask = getattr(self, f"feat_{m}"), getattr(self, f"mask_{m}")
-            if items is not None:
-                raw, mask = raw[items], mask[items]
-            out.append(self.heads[m](raw) * mask[:, None].to(raw.dtype))
-        return torch.stack(out, dim=-2)
+        return self.content.tokens(items)[0]
 
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """Fused item vectors ``z_i`` ``(b, d)`` for fusions that do not depend on the user."""
@@ -161,7 +154,7 @@ class FusedRecommender(Recommender):
         """``(b, 1, d)``, or ``(b, M, d)`` for late fusion (one user vector per modality)."""
         return self.user_emb(users).view(len(users), -1, self.dim)
 
-    def prepare(self, split) -> None:
+    def prepare(self, split: Split) -> None:
         """Store the training histories (for ``query="history"``)."""
         sets = split.sets(TRAIN)
         self.hist_indptr = sets.indptr.to(self.hist_indptr.device)
@@ -189,7 +182,8 @@ class FusedRecommender(Recommender):
         return self.history_profile(users, h_all)
 
     def _as_dict(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        return dict(zip(self.modalities, h.unbind(dim=-2)))
+        """``(..., M, d)`` -> ``{modality: (..., d)}``."""
+        return dict(zip(self.modalities, h.unbind(dim=-2), strict=True))
 
     # ----- scores ---------------------------------------------------------------------------
     def modality_scores(self, users: torch.Tensor) -> torch.Tensor:
@@ -237,10 +231,12 @@ class FusedRecommender(Recommender):
         b = len(users)
         h_all = self.modality_vectors() if 2 * b >= self.n_items else None
         s = self._pair_scores(users.repeat(2), torch.cat([pos, neg]), h_all)
-        loss = F.softplus(s[b:] - s[:b]).mean()
-        return loss + reg * self.regularizer(users, pos, neg) if reg else loss
+        s_neg, s_pos = s[b:], s[:b]  # sliced in this order, as the loss always did (same autograd graph)
+        return self.with_regularizer(bpr_loss(s_pos, s_neg), reg, users, pos, neg)
 
     def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, h_all: torch.Tensor | None) -> torch.Tensor:
+        """Scores ``(b,)`` of pairs ``users`` ``(b,)``, ``items`` ``(b,)``; ``h_all`` ``(n_items, M, d)``:
+        the projected vectors of all items when already computed (else only ``items`` are projected)."""
         if h_all is None and self.query_source == "history" and self.needs_query:
             h_all = self.modality_vectors()
         h = self.modality_vectors(items) if h_all is None else h_all[items]  # (b, M, d)
@@ -260,14 +256,13 @@ class FusedRecommender(Recommender):
         return s
 
     def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Batch mean of the squared norms of the user vectors (and the ID factors touched)."""
-        reg = self.user_emb(users).pow(2).sum(-1)
+        """Batch mean of the squared norms of the user vectors (and the ID factors touched): a scalar."""
+        lookups = [(self.user_emb, users)]
         if self.user_query is not None:
-            reg = reg + self.user_query(users).pow(2).sum(-1)
+            lookups.append((self.user_query, users))
         if self.item_emb is not None:
-            reg = reg + self.user_id_emb(users).pow(2).sum(-1) + self.item_emb(pos).pow(2).sum(-1) \
-                + self.item_emb(neg).pow(2).sum(-1)
-        return reg.mean()
+            lookups += [(self.user_id_emb, users), (self.item_emb, pos), (self.item_emb, neg)]
+        return squared_norms(*lookups).mean()
 
     # ----- read-outs ------------------------------------------------------------------------
     @torch.no_grad()
@@ -306,10 +301,3 @@ class FusedRecommender(Recommender):
         counts = torch.bincount(user_groups, minlength=n_user_groups).clamp(min=1).to(total.dtype)
         self.train(was_training)
         return total / counts[:, None, None]
-
-
-def _embedding(n: int, dim: int, std: float) -> nn.Embedding:
-    emb = nn.Embedding(n, dim)
-    nn.init.normal_(emb.weight, std=std)
-    return emb
-

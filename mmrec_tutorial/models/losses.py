@@ -17,8 +17,19 @@ import torch.nn.functional as F
 LOSSES = ("bpr", "softmax")
 
 
+def check_loss(name: str) -> str:
+    """``name`` if it is one of :data:`LOSSES`; a ``ValueError`` otherwise."""
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {name!r}")
+    return name
+
+
 def bpr_loss(pos_scores: torch.Tensor, neg_scores: torch.Tensor) -> torch.Tensor:
-    """Mean of :math:`-\\log\\sigma(s^+ - s^-)` over ``(b,)`` score pairs (softplus form, stable)."""
+    """Mean of :math:`-\\log\\sigma(s^+ - s^-)` over ``(b,)`` score pairs: a scalar.
+
+    The one BPR implementation of the package (every ranker calls it). Softplus form,
+    :math:`\\log(1 + e^{s^- - s^+})`, numerically stable for large score gaps.
+    """
     return F.softplus(neg_scores - pos_scores).mean()
 
 

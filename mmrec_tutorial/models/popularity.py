@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..data.splits import Split
 
 
 class Popularity(Recommender):
@@ -21,7 +26,8 @@ class Popularity(Recommender):
         super().__init__(n_users, n_items)
         self.register_buffer("counts", torch.zeros(n_items))
 
-    def prepare(self, split) -> None:
+    def prepare(self, split: Split) -> None:
+        """Count every item's training interactions into ``counts`` ``(n_items,)``."""
         counts = np.bincount(split.train["item_idx"].to_numpy(), minlength=self.n_items)
         self.counts.copy_(torch.from_numpy(counts).float())
 
@@ -30,4 +36,5 @@ class Popularity(Recommender):
         return self.counts[None, :].expand(len(users), -1)
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """``(b,), (b,) -> (b,)``: the items' counts (the same for every user)."""
         return self.counts[items]

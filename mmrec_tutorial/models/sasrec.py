@@ -12,15 +12,19 @@ catalog (``loss="softmax"``), which overfits faster on the small sample. Item to
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.datasets import UserSequences
-from .base import Recommender
+from .base import Recommender, history_matrix
 from .content import ItemContent
-from .losses import LOSSES
+from .losses import bpr_loss, check_loss
+
+if TYPE_CHECKING:
+    from ..data.splits import Split
 
 
 class SASRec(Recommender):
@@ -38,11 +42,10 @@ class SASRec(Recommender):
                  n_layers: int = 2, n_heads: int = 2, max_len: int = 50, dropout: float = 0.2,
                  loss: str = "bpr") -> None:
         super().__init__(n_users, n_items)
-        if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-        if content is not None and content.n_items != n_items:
-            raise ValueError(f"content has {content.n_items} items, the model {n_items}")
-        self.loss_name, self.max_len, self.n_heads = loss, max_len, n_heads
+        self.loss_name = check_loss(loss)
+        if content is not None:
+            content.check_items(n_items)
+        self.max_len, self.n_heads = max_len, n_heads
         self.content = content
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)
         nn.init.normal_(self.item_emb.weight[1:], std=dim ** -0.5)
@@ -56,7 +59,7 @@ class SASRec(Recommender):
         self.register_buffer("history", torch.zeros(n_users, max_len, dtype=torch.long))
         self.register_buffer("seen", torch.ones(n_items, dtype=torch.bool))
 
-    def prepare(self, split) -> None:
+    def prepare(self, split: Split) -> None:
         """Store the training histories, and which items exist at training time (``seen``): only
         those compete in the training softmax or serve as negatives (see ``factor.FactorModel``)."""
         self.set_history(split.train)
@@ -64,8 +67,7 @@ class SASRec(Recommender):
 
     def set_history(self, interactions: pd.DataFrame) -> None:
         """Use each user's last ``max_len`` items of ``interactions`` (by timestamp) as the history."""
-        seqs = UserSequences(interactions, self.n_users, self.max_len)
-        self.history.copy_(seqs.history_matrix(torch.arange(self.n_users)))
+        self.history.copy_(history_matrix(interactions, self.n_users, self.max_len))
 
     def token_table(self) -> torch.Tensor:
         """Embeddings of all tokens, ``(n_items + 1, dim)``; row 0 (padding) is zero."""
@@ -91,7 +93,8 @@ class SASRec(Recommender):
         return self.norm(self.encoder(x, mask=mask))
 
     def sequence_loss(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Next-item loss over the non-padding positions of ``(b, L)`` inputs and targets."""
+        """Next-item loss over the non-padding positions of ``(b, L)`` inputs and targets (a scalar):
+        softmax over the items seen in training, or BPR against one sampled seen negative each."""
         table = self.token_table()
         states = self.encode(inputs, table)[targets > 0]  # (n, dim)
         target_items = targets[targets > 0] - 1
@@ -102,7 +105,7 @@ class SASRec(Recommender):
         negatives = seen_items[torch.randint(len(seen_items), target_items.shape, device=states.device)]
         pos = (states * table[target_items + 1]).sum(-1)
         neg = (states * table[negatives + 1]).sum(-1)
-        return F.softplus(neg - pos).mean()
+        return bpr_loss(pos, neg)
 
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, n_items)``: the last state of each user's stored history against every item."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .base import squared_norms
 from .content import ItemContent
 from .factor import FactorModel, _embedding
 
@@ -29,8 +30,7 @@ class VBPR(FactorModel):
                  temperature: float = 1.0, init_std: float = 0.1, cold_content_only: bool = True,
                  content_reg: float = 0.1) -> None:
         super().__init__(n_users, n_items, loss, temperature)
-        if content.n_items != n_items:
-            raise ValueError(f"content has {content.n_items} items, the model {n_items}")
+        content.check_items(n_items)
         self.content = content
         self.user_emb = _embedding(n_users, dim, init_std)
         self.user_theta = _embedding(n_users, content.dim, init_std)
@@ -48,7 +48,7 @@ class VBPR(FactorModel):
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """``(b,) -> (b, dim + content.dim + 1)`` (``None``: all items)."""
         if items is None:
-            items = torch.arange(self.n_items, device=self.seen.device)
+            items = self.all_items()
         gate = self.id_gate(items)
         content = self.content(items)
         bias = self.item_beta[items] * gate + self.content_beta(content).squeeze(-1)
@@ -62,10 +62,11 @@ class VBPR(FactorModel):
 
     def batch_regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor,
                           item_vecs: torch.Tensor) -> torch.Tensor:
-        """:meth:`regularizer`, reading E f_i from the item vectors the loss already computed."""
+        """:meth:`regularizer`, reading E f_i from the ``(2b, ·)`` item vectors of ``[pos; neg]`` the
+        loss already computed: a scalar."""
         b, dim = len(pos), self.item_emb.embedding_dim
         content_sq = item_vecs[:, dim:dim + self.content.dim].pow(2).sum(-1)  # [pos; neg]
-        reg = (self.user_emb(users).pow(2).sum(-1) + self.user_theta(users).pow(2).sum(-1)
-               + self.item_emb(pos).pow(2).sum(-1) + self.item_emb(neg).pow(2).sum(-1)
+        reg = (squared_norms((self.user_emb, users), (self.user_theta, users), (self.item_emb, pos),
+                             (self.item_emb, neg))
                + self.item_beta[pos].pow(2) + self.item_beta[neg].pow(2))
         return (reg + self.content_reg * (content_sq[:b] + content_sq[b:])).mean()

@@ -55,24 +55,31 @@ CONTENT_MODELS = ("deepmf", "vbpr", "fusion", "crossmodal", "sasrec")
 SEQUENCE_MODELS = ("sasrec", "sasrec-id")
 
 
-def _content(features: Features | None, masks: Features | None, dim: int, fusion: nn.Module | None,
-             name: str, input_dropout: float = 0.0) -> ItemContent:
+def _require_features(features: Features | None, name: str) -> Features:
+    """``features`` (``{modality: (n_items, d_m)}``), or a ``ValueError`` naming model ``name`` if there are none."""
     if not features:
         raise ValueError(f"model {name!r} needs item content features (e.g. from encoders.encode_catalog)")
-    return ItemContent(features, masks, dim=dim, fusion=fusion, input_dropout=input_dropout)
+    return features
+
+
+def _content(features: Features | None, masks: Features | None, dim: int, fusion: nn.Module | None,
+             name: str, input_dropout: float = 0.0) -> ItemContent:
+    """The content tower of model ``name``: fused ``(n_items, dim)`` content of ``features``."""
+    return ItemContent(_require_features(features, name), masks, dim=dim, fusion=fusion, input_dropout=input_dropout)
 
 
 def _fused(n_users: int, n_items: int, features: Features | None, masks: Features | None,
            fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+    """The ``"fusion"`` model: a :class:`~.fused.FusedRecommender` (it builds its own content tower)."""
     from .fused import FusedRecommender  # noqa: PLC0415
 
-    if not features:
-        raise ValueError("model 'fusion' needs item content features (e.g. from encoders.encode_catalog)")
+    features = _require_features(features, "fusion")
     return FusedRecommender(n_users, n_items, features, masks, **({"fusion": fusion} if fusion else {}), **kwargs)
 
 
 def _crossmodal(n_users: int, n_items: int, features: Features | None, masks: Features | None,
                 fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+    """The ``"crossmodal"`` model: a :class:`~.crossmodal_ranker.CrossModalRanker` over an ItemContent."""
     from .crossmodal_ranker import CrossModalRanker  # noqa: PLC0415
 
     content = _content(features, masks, kwargs.pop("dim", 64), fusion, "crossmodal")
@@ -80,6 +87,7 @@ def _crossmodal(n_users: int, n_items: int, features: Features | None, masks: Fe
 
 
 def _builders() -> dict[str, Callable[..., Recommender]]:
+    """Model name -> ``builder(n_users, n_items, features, masks, fusion, kwargs) -> Recommender``."""
     return {
         "fusion": _fused,
         "crossmodal": _crossmodal,
