@@ -29,10 +29,10 @@ import torch
 from mmrec_tutorial import crossmodal as cm
 from mmrec_tutorial.data import random_split, sample_data_dir, with_cold_items
 from mmrec_tutorial.device import describe_device
-from mmrec_tutorial.evaluation import evaluate_models, evaluate_trained
+from mmrec_tutorial.evaluation import evaluate_models, missing_modality_table
 from mmrec_tutorial.fusion import make_fusion
 from mmrec_tutorial.models import ItemContent
-from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker, replaced_modality
+from mmrec_tutorial.models.crossmodal_ranker import CrossModalRanker
 from mmrec_tutorial.models.zoo import build_model
 from mmrec_tutorial.train import TrainConfig
 
@@ -82,25 +82,8 @@ def missing_covers(models, split, features, masks, seed: int, device) -> pd.Data
     hide = torch.from_numpy(np.sort(rng.choice(with_cover, size=int(0.3 * len(with_cover)), replace=False)))
     available = masks["image"].clone()
     available[hide] = False
-    rows = []
-    for name, model in models.items():
-        feat = model.content.feat_image
-
-        def score(label):
-            means = evaluate_trained(model, split, device=device).mean()
-            rows.append({"model": name, "cover": label, "recall@20": means["recall@20"], "ndcg@20": means["ndcg@20"]})
-
-        score("present")
-        with replaced_modality(model.content, "image", hide):
-            score("missing (masked)")
-        mean_rows = feat[available].mean(0, keepdim=True).expand(len(hide), -1)
-        with replaced_modality(model.content, "image", hide, mean_rows):
-            score("mean fill")
-        for label, space in spaces.items():
-            stand_in, _ = cm.borrow_by_retrieval(space["text"][hide], space["image"], feat, available, k=10)
-            with replaced_modality(model.content, "image", hide, stand_in):
-                score(f"borrowed via {label}")
-    return pd.DataFrame(rows).set_index(["model", "cover"])
+    table = missing_modality_table(models, split, "image", hide, available, spaces, device=device)
+    return table.set_index(["model", "cover"])
 
 
 def main() -> None:

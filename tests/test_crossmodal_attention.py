@@ -208,7 +208,6 @@ def test_borrow_by_retrieval_averages_the_nearest_available_items():
 
 def test_replaced_modality_is_temporary_and_evaluate_on_items():
     from mmrec_tutorial.crossmodal import evaluate_on_items
-    from mmrec_tutorial.models.crossmodal_ranker import replaced_modality
 
     torch.manual_seed(0)
     split = _tiny_split()
@@ -217,20 +216,48 @@ def test_replaced_modality_is_temporary_and_evaluate_on_items():
     model.eval()
     before = model.full_scores(torch.arange(30))
     hide = torch.tensor([10, 11])
-    with replaced_modality(model.content, "image", hide):
+    with model.content.replaced_modality("image", hide):
         assert not model.content.mask("image")[hide].any()
         changed = model.full_scores(torch.arange(30))
     assert model.content.mask("image")[hide].all()
     assert not torch.allclose(changed[:, 10], before[:, 10])
     assert torch.allclose(model.full_scores(torch.arange(30)), before)
-    stand_in = model.content.feat_image[[0, 1]].clone()
+    stand_in = model.content.feature("image")[[0, 1]].clone()
     model.content.mask("image")[0] = False
-    with replaced_modality(model.content, "image", torch.tensor([5, 0]), stand_in):
-        assert torch.equal(model.content.feat_image[5], stand_in[0]) and model.content.mask("image")[0]
-    assert not model.content.mask("image")[0] and not torch.equal(model.content.feat_image[5], stand_in[0])
+    with model.content.replaced_modality("image", torch.tensor([5, 0]), stand_in):
+        assert torch.equal(model.content.feature("image")[5], stand_in[0]) and model.content.mask("image")[0]
+    assert not model.content.mask("image")[0] and not torch.equal(model.content.feature("image")[5], stand_in[0])
     assert torch.allclose(model.full_scores(torch.arange(30)), before)
     items = np.array([3, 4, 5])
     result = evaluate_on_items(model.full_scores, split, items, ks=(5,))
     test = split.test
     expected_users = np.unique(test[test["item_idx"].isin(items)]["user_idx"])
     assert result.users.tolist() == expected_users.tolist()
+
+
+def test_missing_modality_table_replaces_and_restores():
+    """Every way gets a row; 'present' is the plain evaluation, the stand-ins are the features
+    the model would see, and the model scores as before afterwards."""
+    from mmrec_tutorial.evaluation import evaluate_trained, missing_modality_table, stand_ins
+
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
+    model.prepare(split)
+    model.eval()
+    before = model.full_scores(torch.arange(30))
+    hide = torch.tensor([10, 11, 12])
+    available = model.content.mask("image").clone()
+    available[hide] = False
+    gen = torch.Generator().manual_seed(1)
+    space = {"text": torch.randn(24, 4, generator=gen), "image": torch.randn(24, 4, generator=gen)}
+    ways = stand_ins(model.content, "image", hide, available, {"random": space}, k=2)
+    assert list(ways) == ["present", "masked", "mean fill", "borrowed via random"]
+    feat = model.content.feature("image")
+    assert torch.allclose(ways["mean fill"][0], feat[available].mean(0))
+    assert ways["borrowed via random"].shape == (3, feat.shape[1])
+    table = missing_modality_table({"ranker": model}, split, "image", hide, available, {"random": space}, k=2)
+    assert list(table["cover"]) == list(ways)
+    present = table.set_index("cover").loc["present", "recall@20"]
+    assert present == pytest.approx(evaluate_trained(model, split).mean()["recall@20"])
+    assert torch.allclose(model.full_scores(torch.arange(30)), before)

@@ -4,6 +4,7 @@
   model and all / warm / cold subset, bootstrap intervals, Markdown and JSON);
 - :mod:`.experiment`: :func:`run_experiment` (dataset spec -> features -> splits -> comparison),
   what the CLI and notebook 06 call;
+- :mod:`.missing_modality`: a trained model's metrics with one modality hidden or replaced;
 - :mod:`.sweep`: a grid search on validation only.
 """
 
@@ -11,9 +12,10 @@ from .comparison import (SUBSETS, TABLE_METRICS, TABLE_PROTOCOL, Comparison, Mod
                          evaluate_subsets, evaluate_trained, subset_interactions, summarize, table_metrics)
 from .experiment import (DEFAULT_MODELS, QUICK_EPOCHS, SPLIT_KINDS, Experiment, item_features, make_split,
                          run_experiment)
+from .missing_modality import missing_modality_table, stand_ins
 from .sweep import grid_points, sweep
 
 __all__ = ["SUBSETS", "TABLE_METRICS", "TABLE_PROTOCOL", "Comparison", "ModelSource", "evaluate_models",
            "evaluate_subsets", "evaluate_trained", "subset_interactions", "summarize", "table_metrics", "DEFAULT_MODELS",
            "QUICK_EPOCHS", "SPLIT_KINDS", "Experiment", "item_features", "make_split", "run_experiment",
-           "grid_points", "sweep"]
+           "missing_modality_table", "stand_ins", "grid_points", "sweep"]

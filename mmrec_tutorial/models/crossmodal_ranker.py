@@ -26,7 +26,6 @@ Switches for the ablation: ``cross=False`` fixes δ = 1 (no c_uv: the fusion-onl
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
@@ -242,10 +241,3 @@ class CrossModalRanker(FactorModel):
             loss = loss + self.align_weight * self.alignment_loss(torch.unique(pos), t.feats, t.masks, t.content)
         return loss
 
-
-def replaced_modality(content: ItemContent, modality: str, items: torch.Tensor,
-                      rows: torch.Tensor | None = None) -> contextlib.AbstractContextManager[None]:
-    """``with replaced_modality(content, "image", items (k,), rows (k, d_m) | None):`` is
-    :meth:`ItemContent.replaced_modality`: within the block, ``items`` lose ``modality``
-    (``rows=None``) or get the stand-in standardised features ``rows``; restored afterwards."""
-    return content.replaced_modality(modality, items, rows)
