@@ -77,12 +77,16 @@ class RankingResult:
         return pd.Series(self.mean())
 
 
-def _rank_positions(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Order ``(b, n)`` best first (ties by lower index) and each item's 0-based position ``(b, n)``."""
-    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
+def _rank_order(scores: torch.Tensor) -> torch.Tensor:
+    """Item indices ``(b, n)`` best first, ties by lower index."""
+    return torch.sort(scores, dim=1, descending=True, stable=True).indices
+
+
+def _positions(order: torch.Tensor) -> torch.Tensor:
+    """Each item's 0-based position ``(b, n)`` in ``order`` ``(b, n)``."""
     positions = torch.empty_like(order)
-    positions.scatter_(1, order, torch.arange(scores.shape[1], device=scores.device).expand_as(order))
-    return order, positions
+    positions.scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
+    return positions
 
 
 def top_list_metrics(top_hits: torch.Tensor, n_rel: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
@@ -102,12 +106,14 @@ def top_list_metrics(top_hits: torch.Tensor, n_rel: torch.Tensor, k: int) -> dic
 
 
 def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch.Tensor,
-                    ks: Sequence[int] = (10, 20)) -> tuple[dict[str, torch.Tensor], dict[int, torch.Tensor]]:
+                    ks: Sequence[int] = (10, 20),
+                    top_only: bool = False) -> tuple[dict[str, torch.Tensor], dict[int, torch.Tensor]]:
     """Metrics for one batch of users.
 
     ``scores`` ``(b, n_items)`` float; ``relevant`` and ``exclude`` ``(b, n_items)`` bool (an item
     must not be both). Returns per-user metrics ``{name: (b,)}`` and, per K, the ``(b, K')``
-    top-K item indices (K' = min(K, n_items)).
+    top-K item indices (K' = min(K, n_items)). ``top_only`` skips MRR and AUC, which need every
+    item's rank (what early stopping needs is the top K: several times faster).
     """
     if torch.isnan(scores).any():
         raise ValueError("scores contain NaN; check the model (diverged training?)")
@@ -115,7 +121,7 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
         raise ValueError("an item is both relevant and excluded; test and training items overlap")
     b, n_items = scores.shape
     scores = scores.float().masked_fill(exclude, float("-inf"))
-    order, positions = _rank_positions(scores)
+    order = _rank_order(scores)
     n_rel = relevant.sum(dim=1).float()
     hits_sorted = torch.gather(relevant, 1, order).float()
     out: dict[str, torch.Tensor] = {}
@@ -124,7 +130,17 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
         kk = min(k, n_items)
         out.update(top_list_metrics(hits_sorted[:, :kk], n_rel, k))
         top[k] = order[:, :kk]
-    first = positions.masked_fill(~relevant, n_items).min(dim=1).values
+    if not top_only:
+        out.update(_rank_metrics(scores, order, relevant, exclude, n_rel))
+    return out, top
+
+
+def _rank_metrics(scores: torch.Tensor, order: torch.Tensor, relevant: torch.Tensor, exclude: torch.Tensor,
+                  n_rel: torch.Tensor) -> dict[str, torch.Tensor]:
+    """MRR and AUC ``(b,)`` from the masked ``scores`` ``(b, n)`` and their ``order``."""
+    n_items = scores.shape[1]
+    out: dict[str, torch.Tensor] = {}
+    first = _positions(order).masked_fill(~relevant, n_items).min(dim=1).values
     out["mrr"] = 1.0 / (first.float() + 1)
     # AUC via Mann-Whitney over candidates (non-excluded items); excluded items sit at -inf.
     sorted_scores = torch.gather(scores, 1, order).flip(1).contiguous()  # ascending
@@ -135,17 +151,19 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
     n_neg = (n_items - n_excl.squeeze(1) - n_rel)
     auc = (below - n_rel * (n_rel - 1) / 2) / (n_rel * n_neg).clamp(min=1)
     out["auc"] = auc
-    return out, top
+    return out
 
 
 def evaluate_full_ranking(score_fn: ScoreFn, test: UserItemSets, exclude: UserItemSets | None,
                           ks: Sequence[int] = (10, 20), batch_size: int | None = None,
-                          device: torch.device | str = "cpu", users: torch.Tensor | None = None) -> RankingResult:
+                          device: torch.device | str = "cpu", users: torch.Tensor | None = None,
+                          top_only: bool = False) -> RankingResult:
     """Rank all items for every user with test items and compute the metrics.
 
     ``score_fn(users)`` takes a ``(b,)`` long tensor of user indices (on ``device``) and returns
     ``(b, n_items)`` scores. ``exclude`` (normally the training sets) is masked out. Memory is
-    bounded by ``batch_size * n_items`` (default: about 16M scores per batch).
+    bounded by ``batch_size * n_items`` (default: about 16M scores per batch). ``top_only``: the
+    top-K metrics only, no MRR or AUC (see :func:`evaluate_scores`).
     """
     device = torch.device(device)
     eval_users = test.users_with_items() if users is None else users[test.counts()[users] > 0]
@@ -160,7 +178,7 @@ def evaluate_full_ranking(score_fn: ScoreFn, test: UserItemSets, exclude: UserIt
                 raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected {(len(batch), test.n_items)}")
             relevant = test.dense(batch, device)
             excl = exclude.dense(batch, device) if exclude is not None else torch.zeros_like(relevant)
-            metrics, top = evaluate_scores(scores, relevant, excl, ks)
+            metrics, top = evaluate_scores(scores, relevant, excl, ks, top_only)
             for name, values in metrics.items():
                 parts.setdefault(name, []).append(values.cpu())
             for k in ks:

@@ -124,7 +124,8 @@ def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> Tra
 
     def validate() -> dict[str, float]:
         model.eval()
-        return evaluate_full_ranking(model.full_scores, valid_sets, train_sets, ks=(10, 20), device=device).mean()
+        return evaluate_full_ranking(model.full_scores, valid_sets, train_sets, ks=(10, 20), device=device,
+                                     top_only=True).mean()
 
     if not model.trainable or cfg.epochs == 0:
         best = validate()
