@@ -68,15 +68,18 @@ def renormalize(weights: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -
     return w / w.sum(dim=-1, keepdim=True).clamp(min=eps)
 
 
-def masked_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last dimension restricted to ``mask`` (``(..., M)`` each; they broadcast).
+def masked_softmax(logits: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Softmax over ``dim`` restricted to ``mask`` (bool; ``logits`` and ``mask`` broadcast, e.g.
+    ``(..., M)`` each for modality weights, or ``(b, L, M)`` logits with a ``(b, L, 1)`` mask and
+    ``dim=-2`` for attention over a history). Returns the broadcast shape.
 
-    Absent entries get weight 0; a row with nothing present gets all zeros.
+    Absent entries get weight exactly 0; a slice with nothing present gets all zeros (not NaN).
+    The one masked softmax of the package (:mod:`mmrec_tutorial.crossmodal.attention` uses it too).
     """
     logits, mask = torch.broadcast_tensors(logits, mask)
     filled = logits.masked_fill(~mask, float("-inf"))
-    any_present = mask.any(dim=-1, keepdim=True)
-    out = torch.softmax(filled.masked_fill(~any_present, 0.0), dim=-1)
+    any_present = mask.any(dim=dim, keepdim=True)
+    out = torch.softmax(filled.masked_fill(~any_present, 0.0), dim=dim)
     return out * mask.to(out.dtype)
 
 

@@ -1,11 +1,11 @@
-"""InfoNCE, the bounded temperature, alignment training and cross-modal retrieval metrics."""
+"""Cross-modal (CLIP-style) InfoNCE, the bounded temperature, alignment training and cross-modal retrieval metrics."""
 
 import math
 
 import pytest
 import torch
 
-from mmrec_tutorial.crossmodal import (AlignmentConfig, LogitScale, borrow_missing, fit_alignment, info_nce,
+from mmrec_tutorial.crossmodal import (AlignmentConfig, LogitScale, borrow_missing, cross_modal_info_nce, fit_alignment,
                                        least_squares_map, modality_pairs, pairwise_alignment_loss, retrieval_metrics,
                                        retrieval_table)
 
@@ -22,35 +22,52 @@ def test_info_nce_matches_hand_computed_case():
     l = [[s * 1.0, s * 0.6], [s * 0.0, s * 0.8]]
     a_to_b = (_ce(l[0], 0) + _ce(l[1], 1)) / 2
     b_to_a = (_ce([l[0][0], l[1][0]], 0) + _ce([l[0][1], l[1][1]], 1)) / 2
-    assert info_nce(a, b, s).item() == pytest.approx((a_to_b + b_to_a) / 2, abs=1e-6)
-    assert info_nce(a, b, s, symmetric=False).item() == pytest.approx(a_to_b, abs=1e-6)
+    assert cross_modal_info_nce(a, b, s).item() == pytest.approx((a_to_b + b_to_a) / 2, abs=1e-6)
+    assert cross_modal_info_nce(a, b, s, symmetric=False).item() == pytest.approx(a_to_b, abs=1e-6)
 
 
 def test_info_nce_identity_pairs_value():
     eye = torch.eye(2)
-    assert info_nce(eye, eye, 1.0).item() == pytest.approx(math.log(1 + math.exp(-1)), abs=1e-6)
+    assert cross_modal_info_nce(eye, eye, 1.0).item() == pytest.approx(math.log(1 + math.exp(-1)), abs=1e-6)
 
 
 def test_info_nce_is_symmetric_and_scale_invariant():
     gen = torch.Generator().manual_seed(0)
     a, b = torch.randn(7, 5, generator=gen), torch.randn(7, 5, generator=gen)
-    assert info_nce(a, b).item() == pytest.approx(info_nce(b, a).item(), abs=1e-5)
-    assert info_nce(3 * a, 0.5 * b).item() == pytest.approx(info_nce(a, b).item(), abs=1e-5)
-    assert info_nce(a, b, symmetric=False).item() != pytest.approx(info_nce(b, a, symmetric=False).item(), abs=1e-4)
+    assert cross_modal_info_nce(a, b).item() == pytest.approx(cross_modal_info_nce(b, a).item(), abs=1e-5)
+    assert cross_modal_info_nce(3 * a, 0.5 * b).item() == pytest.approx(cross_modal_info_nce(a, b).item(), abs=1e-5)
+    assert cross_modal_info_nce(a, b, symmetric=False).item() != pytest.approx(cross_modal_info_nce(b, a, symmetric=False).item(), abs=1e-4)
 
 
 def test_info_nce_rewards_alignment():
     gen = torch.Generator().manual_seed(1)
     a = torch.randn(16, 8, generator=gen)
-    aligned = info_nce(a, a + 0.01 * torch.randn(16, 8, generator=gen), 100.0)
-    shuffled = info_nce(a, a[torch.randperm(16, generator=gen)], 100.0)
+    aligned = cross_modal_info_nce(a, a + 0.01 * torch.randn(16, 8, generator=gen), 100.0)
+    shuffled = cross_modal_info_nce(a, a[torch.randperm(16, generator=gen)], 100.0)
     assert aligned.item() < 0.01 < shuffled.item()
 
 
 def test_info_nce_rejects_bad_shapes_and_handles_empty():
     with pytest.raises(ValueError):
-        info_nce(torch.zeros(3, 2), torch.zeros(4, 2))
-    assert info_nce(torch.zeros(0, 4), torch.zeros(0, 4)).item() == 0.0
+        cross_modal_info_nce(torch.zeros(3, 2), torch.zeros(4, 2))
+    assert cross_modal_info_nce(torch.zeros(0, 4), torch.zeros(0, 4)).item() == 0.0
+
+
+def test_cross_modal_info_nce_is_not_the_nt_xent_of_audio_self_supervision():
+    """Same pairs, same temperature: NT-Xent also counts the same-side rows as negatives, so it is
+    larger; with those removed (their logits at -inf) the two losses agree."""
+    from mmrec_tutorial.encoders.audio_ssl import nt_xent_loss
+
+    gen = torch.Generator().manual_seed(3)
+    a, b = torch.randn(6, 4, generator=gen), torch.randn(6, 4, generator=gen)
+    cross = cross_modal_info_nce(a, b, 1 / 0.2)
+    assert nt_xent_loss(a, b, 0.2) > cross
+    z = torch.nn.functional.normalize(torch.cat([a, b]), dim=1)
+    logits = z @ z.T / 0.2
+    same_side = torch.block_diag(torch.ones(6, 6), torch.ones(6, 6)).bool()
+    targets = torch.cat([torch.arange(6, 12), torch.arange(6)])
+    only_cross = torch.nn.functional.cross_entropy(logits.masked_fill(same_side, float("-inf")), targets)
+    assert only_cross.item() == pytest.approx(cross.item(), abs=1e-5)
 
 
 def test_logit_scale_bounds_and_gradient():
@@ -82,7 +99,7 @@ def test_pairwise_loss_uses_only_items_with_both_modalities():
     expected = {}
     for a, b in pairs:
         keep = masks[a] & masks[b]
-        expected[f"{a}-{b}"] = info_nce(tokens[a][keep], tokens[b][keep], 1 / 0.07).item()
+        expected[f"{a}-{b}"] = cross_modal_info_nce(tokens[a][keep], tokens[b][keep], 1 / 0.07).item()
     assert parts == pytest.approx(expected, abs=1e-6)
     assert loss.item() == pytest.approx(sum(expected.values()) / 3, abs=1e-6)
 

@@ -194,6 +194,14 @@ def test_helpers():
     torch.testing.assert_close(w, torch.tensor([[2 / 7, 0, 5 / 7], [0, 0, 0]]))
     sm = masked_softmax(torch.zeros(2, 3), torch.tensor([[True, True, False], [False, False, False]]))
     torch.testing.assert_close(sm, torch.tensor([[0.5, 0.5, 0], [0, 0, 0]]))
+    # over another dimension, with a mask that broadcasts: the same as transposing first
+    x = torch.randn(2, 4, 3, generator=torch.Generator().manual_seed(0))
+    rows = torch.tensor([[True, False, True, True], [False, False, False, False]])[:, :, None]  # (2, 4, 1)
+    over_rows = masked_softmax(x, rows, dim=-2)
+    assert over_rows.shape == (2, 4, 3)
+    torch.testing.assert_close(over_rows, masked_softmax(x.transpose(1, 2), rows.transpose(1, 2)).transpose(1, 2))
+    torch.testing.assert_close(over_rows[0].sum(0), torch.ones(3))
+    assert torch.equal(over_rows[1], torch.zeros(4, 3)) and torch.equal(over_rows[0, 1], torch.zeros(3))
     m = stack_masks({"text": torch.tensor([True]), "image": torch.tensor([False]), "audio": torch.tensor([True])},
                     MODALITIES, torch.zeros(1, D))
     assert m.tolist() == [[True, False, True]]

@@ -1,4 +1,5 @@
-"""Linear probes, centred cosine, content-kNN scores and their evaluation, embedding figures."""
+"""Linear probes, centred cosine, content-kNN scores and their evaluation, embedding figures and
+the gallery helpers of ``viz`` (PCA, title wrapping, thumbnails)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import torch
 
 from mmrec_tutorial.data.splits import TEST, TRAIN, Split
 from mmrec_tutorial.metrics import evaluate_full_ranking
-from mmrec_tutorial.encoders.probes import (centered_unit, evaluate_content_knn, knn_score_fn, knn_scores, linear_probe,
-                                   nearest_neighbours, neighbour_agreement, probe_table, ridge_classifier,
-                                   user_profiles)
+from mmrec_tutorial.encoders.probes import (MIN_STD, centered_unit, evaluate_content_knn, knn_score_fn, knn_scores,
+                                           linear_probe, nearest_neighbours, neighbour_agreement, probe_table,
+                                           ridge_classifier, user_profiles)
 
 
 def clustered(n_per: int = 20, n_classes: int = 4, d: int = 16, noise: float = 0.3, seed: int = 0):
@@ -30,13 +31,24 @@ def test_ridge_classifier_matches_the_normal_equations_in_primal_and_dual_form()
     gen = torch.Generator().manual_seed(1)
     for n, d in [(30, 5), (10, 40)]:  # d <= n: primal; d > n: dual
         x, y = torch.randn(n, d, generator=gen), torch.randint(0, 3, (n,), generator=gen)
-        mean, std, w, b = ridge_classifier(x, y, 3, alpha=0.5)
+        y[:3] = torch.arange(3)  # every class present
+        model = ridge_classifier(x, y, alpha=0.5)
         z = ((x.double() - x.double().mean(0)) / x.double().std(0, unbiased=False))
-        target = torch.nn.functional.one_hot(y, 3).double()
-        target = target - target.mean(0)
-        expected = torch.linalg.solve(z.T @ z + 0.5 * n * torch.eye(d, dtype=torch.float64), z.T @ target)
-        assert torch.allclose(w, expected, atol=1e-8)
-        assert torch.allclose(b, torch.nn.functional.one_hot(y, 3).double().mean(0))
+        onehot = torch.nn.functional.one_hot(y, 3).double()
+        expected = torch.linalg.solve(z.T @ z + 0.5 * n * torch.eye(d, dtype=torch.float64), z.T @ (onehot - onehot.mean(0)))
+        ridge = model.named_steps["ridge"]  # targets coded ±1: twice the 0/1 solution, intercept 2·mean - 1
+        np.testing.assert_allclose(ridge.coef_.T, 2 * expected.numpy(), atol=1e-8)
+        np.testing.assert_allclose(ridge.intercept_, 2 * onehot.mean(0).numpy() - 1, atol=1e-10)
+        scores = z @ expected + onehot.mean(0)
+        assert np.array_equal(model.predict(x.numpy()), scores.argmax(1).numpy())
+
+
+def test_ridge_classifier_floors_the_std_of_nearly_constant_columns():
+    gen = torch.Generator().manual_seed(2)
+    x, y = torch.randn(40, 4, generator=gen).double(), torch.arange(40) % 2
+    x[:, 3] = 1.0 + 1e-12 * torch.randn(40, generator=gen, dtype=torch.float64)  # constant up to float noise
+    scaler = ridge_classifier(x, y).named_steps["standardise"]
+    assert scaler.scale_[3] == MIN_STD and np.allclose(scaler.scale_[:3], x[:, :3].std(0, unbiased=False).numpy())
 
 
 def test_probe_reads_a_linear_trait_and_not_noise():
@@ -202,3 +214,63 @@ def test_neighbour_gallery_and_log_mel_figures(sample):
     fig = vize.plot_log_mel(wave, LogMelSpectrogram())
     assert "40×51" in fig.axes[2].get_title()
     matplotlib.pyplot.close("all")
+
+
+def test_principal_components_is_sklearn_pca_with_fixed_signs():
+    from mmrec_tutorial.viz.embeddings import principal_components
+
+    x, _ = clustered(n_per=10, n_classes=3)
+    x = x.double().numpy()
+    scores = principal_components(x, 2)
+    centred = x - x.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    assert np.allclose(np.abs(scores), np.abs(centred @ vt[:2].T)) and np.allclose(np.linalg.norm(scores, axis=0), s[:2])
+    assert (scores[np.abs(scores).argmax(0), [0, 1]] > 0).all()  # the sign rule
+    assert np.array_equal(principal_components(-x, 2), principal_components(-x, 2))
+    assert np.allclose(principal_components(-x, 2), scores)  # a mirrored cloud gives the same picture
+    assert principal_components(x[:4], 50).shape == (4, 4)  # at most min(n, d) components
+
+
+def test_paired_embeddings_figure():
+    from mmrec_tutorial.viz import crossmodal as plots
+
+    x, y = clustered(n_per=6, n_classes=3)
+    fig = plots.plot_paired_embeddings({"views": (x, x + 0.1)}, groups=[f"g{int(v)}" for v in y])
+    assert len(fig.axes) == 1 and fig.axes[0].get_title().startswith("views")
+    matplotlib.pyplot.close("all")
+
+
+def test_wrap_title():
+    from mmrec_tutorial.viz import wrap_title
+
+    assert wrap_title("The Little Letters of the Lost Season") == "The Little Letters\nof the Lost Season"
+    assert wrap_title("The Little Letters of the Lost Season", max_lines=1) == "The Little Letters"
+    assert wrap_title("one two three four five six seven", 9, 3) == "one two\nthree\nfour five"
+    assert wrap_title("Supercalifragilistic", 8, 1) == "Supercal"  # a word longer than a line is cut
+    assert wrap_title(None) == wrap_title(float("nan")) == wrap_title("  ") == "(no title)"
+    assert wrap_title("", empty="") == "" and wrap_title(12) == "12"
+
+
+def test_thumbnail_from_a_catalog_or_a_folder(sample, tmp_path):
+    from mmrec_tutorial.data.media import write_png
+    from mmrec_tutorial.viz import thumbnail
+
+    catalog, _ = sample
+    first = int(np.flatnonzero(catalog.items["has_image"])[0])
+    pixels = thumbnail(catalog, first)
+    assert pixels.dtype == np.uint8 and pixels.shape == (64, 64, 3)
+    assert np.array_equal(thumbnail(catalog.root, catalog.items.at[first, "image"]), pixels)
+    assert np.array_equal(thumbnail(catalog, catalog.root / catalog.items.at[first, "image"]), pixels)
+    assert thumbnail(catalog, first, size=32).shape == (32, 32, 3)
+    assert thumbnail(catalog, first, size=100).shape == (64, 64, 3)  # never enlarged
+    assert thumbnail(catalog, int(np.flatnonzero(~catalog.items["has_image"])[0])) is None
+    assert thumbnail(None, first) is None and thumbnail(tmp_path, "absent.png") is None
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    assert thumbnail(tmp_path, "broken.png") is None
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[..., 0], rgba[:2, :, 3] = 200, 255  # top half opaque red, bottom half transparent
+    write_png(tmp_path / "a.png", rgba)
+    got = thumbnail(tmp_path, "a.png")
+    assert got.shape == (4, 6, 3) and (got[:2] == [200, 0, 0]).all() and (got[2:] == 255).all()
+    with pytest.raises(TypeError):
+        thumbnail(tmp_path, 0)

@@ -29,17 +29,9 @@ import math
 import torch
 from torch import nn
 
+from ..fusion import masked_softmax  # re-exported: the package's one masked softmax
+
 __all__ = ["masked_softmax", "BidirectionalCrossAttention", "CrossAttentionOutput", "delta_mix", "DeltaMix"]
-
-
-def masked_softmax(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
-    """Softmax of ``x`` over ``dim`` where ``mask`` (broadcastable bool) is True; masked entries get
-    exactly 0, and a slice with no True entry gets all zeros (not NaN)."""
-    mask = mask.expand_as(x)
-    x = x.masked_fill(~mask, float("-inf"))
-    top = x.amax(dim=dim, keepdim=True).clamp(min=torch.finfo(x.dtype).min)  # finite even when all masked
-    e = torch.exp(x - top) * mask
-    return e / e.sum(dim=dim, keepdim=True).clamp(min=torch.finfo(x.dtype).tiny)
 
 
 @dataclasses.dataclass

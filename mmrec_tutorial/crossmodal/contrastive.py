@@ -8,8 +8,10 @@ For ``n`` items seen through two modalities, with projected and L2-normalised ve
     \\mathcal{L} = \\tfrac12\\Big[-\\tfrac1n\\sum_i \\log \\frac{e^{\\ell_{ii}}}{\\sum_j e^{\\ell_{ij}}}
                  -\\tfrac1n\\sum_i \\log \\frac{e^{\\ell_{ii}}}{\\sum_j e^{\\ell_{ji}}}\\Big]:
 
-each item must pick its own partner among the batch, from both sides. The other items of the
-batch are the negatives. ``s`` is learned as ``exp(log_scale)``, clamped to a range like CLIP
+each item must pick its own partner among the batch, from both sides (:func:`cross_modal_info_nce`).
+The negatives of a text vector are the other items' image vectors only, never other texts: this
+is what tells it apart from the NT-Xent loss of audio self-supervision
+(:func:`mmrec_tutorial.encoders.audio_ssl.nt_xent_loss`), which pools both views. ``s`` is learned as ``exp(log_scale)``, clamped to a range like CLIP
 (which caps ``s`` at 100) so that the temperature can neither explode nor vanish.
 """
 
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LogitScale", "info_nce", "similarity_matrix", "modality_pairs", "pairwise_alignment_loss"]
+__all__ = ["LogitScale", "cross_modal_info_nce", "similarity_matrix", "modality_pairs", "pairwise_alignment_loss"]
 
 
 class LogitScale(nn.Module):
@@ -60,10 +62,12 @@ def similarity_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
 
 
-def info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor | float = 1 / 0.07,
-             symmetric: bool = True) -> torch.Tensor:
-    """Symmetric InfoNCE between paired rows of ``a`` and ``b`` (both ``(n, d)``; row ``i`` of one
-    is the positive of row ``i`` of the other). Vectors are L2-normalised here.
+def cross_modal_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor | float = 1 / 0.07,
+                         symmetric: bool = True) -> torch.Tensor:
+    """CLIP-style symmetric InfoNCE between paired rows of two modalities ``a`` and ``b`` (both
+    ``(n, d)``; row ``i`` of one is the positive of row ``i`` of the other, the other ``n - 1``
+    rows of the *other* modality its negatives). Vectors are L2-normalised here; the ``(n, n)``
+    logits are ``logit_scale`` times their cosines.
 
     ``symmetric=False`` keeps only the ``a → b`` direction. Returns a scalar; ``n = 0`` gives 0.
     """
@@ -87,7 +91,7 @@ def modality_pairs(modalities: Iterable[str]) -> list[tuple[str, str]]:
 def pairwise_alignment_loss(tokens: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor],
                             pairs: Sequence[tuple[str, str]],
                             scales: Mapping[str, nn.Module] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-    """Mean symmetric InfoNCE over ``pairs`` of modalities.
+    """Mean of :func:`cross_modal_info_nce` over ``pairs`` of modalities.
 
     ``tokens[m]``: ``(n, d)`` projected vectors of the same ``n`` items; ``masks[m]``: ``(n,)`` bool,
     and only items that have *both* modalities of a pair enter that pair's loss. ``scales`` maps
@@ -98,7 +102,7 @@ def pairwise_alignment_loss(tokens: Mapping[str, torch.Tensor], masks: Mapping[s
     for a, b in pairs:
         both = masks[a] & masks[b]
         scale = scales[f"{a}-{b}"]() if scales is not None else 1 / 0.07
-        loss = info_nce(tokens[a][both], tokens[b][both], scale)
+        loss = cross_modal_info_nce(tokens[a][both], tokens[b][both], scale)
         parts[f"{a}-{b}"] = float(loss.detach())
         total = loss if total is None else total + loss
     if total is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .media import SAMPLE_RATE, read_image, read_wav
+from .media import SAMPLE_RATE, is_silent, read_image, read_wav
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "items.csv": ("item_id", "title", "description", "category", "image", "audio"),
@@ -31,7 +31,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: Plausible interaction times: from 2000-01-01 up to the end of 2035 (UTC).
 TIMESTAMP_RANGE: tuple[int, int] = (946_684_800, 2_082_758_399)
-SILENCE_RMS = 1e-4
 
 
 class CatalogError(ValueError):
@@ -182,7 +181,7 @@ def check_audio(path: Path, expected_rate: int = SAMPLE_RATE) -> tuple[str, str]
         samples, rate = read_wav(path)
     except ValueError as exc:
         return "corrupt-audio", str(exc).split(": ", 1)[-1]
-    if samples.size == 0 or float(np.sqrt(np.mean(samples ** 2))) < SILENCE_RMS:
+    if is_silent(samples):
         return "silent-audio", "clip is silent (RMS below 1e-4)"
     if rate != expected_rate:
         return "resampled-audio", f"sampled at {rate} Hz, resampled to {expected_rate} Hz on read"

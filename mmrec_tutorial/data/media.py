@@ -3,7 +3,10 @@
 Images are small RGB PNGs drawn from a style recipe (pattern + palette) with per-item jitter.
 Audio previews are mono 16-bit PCM WAV arpeggios whose tempo, chord (major/minor/...) and
 waveform (timbre) come from a mood recipe, with noise. Reading helpers live here too, so
-the rest of the package never touches raw bytes.
+the rest of the package never touches raw bytes, and so do the two media rules that the
+catalog check (:mod:`.catalog`) and the encoders (:mod:`mmrec_tutorial.encoders`) must agree on:
+when a clip is *silent* (:func:`is_silent`: RMS level below :data:`SILENCE_RMS`) and how any
+image becomes RGB (:func:`to_rgb`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from .lexicon import MOOD_RECIPES, STYLE_RECIPES
 IMAGE_SIZE = 64
 SAMPLE_RATE = 8000
 CLIP_SECONDS = 1.0
+#: A clip whose RMS level stays below this (-80 dBFS; 16-bit PCM steps are 3e-5) is silent.
+SILENCE_RMS = 1e-4
 
 
 def _jitter_colour(rgb: tuple[float, float, float], rng: np.random.Generator) -> np.ndarray:
@@ -164,19 +169,57 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data, dtype=np.float32), rate
 
 
+def rms_level(samples: np.ndarray) -> float:
+    """Root-mean-square level of samples ``(n,)`` in [-1, 1], computed in float64 (0.0 when empty)."""
+    x = np.asarray(samples, dtype=np.float64)
+    return float(np.sqrt(np.mean(x * x))) if x.size else 0.0
+
+
+def is_silent(samples: np.ndarray, threshold: float = SILENCE_RMS) -> bool:
+    """Whether a clip ``(n,)`` carries no sound: empty, or its RMS level (:func:`rms_level`) is
+    below ``threshold``.
+
+    The one definition of "silent" in the package: the catalog check masks such clips and the
+    audio encoder masks them too. The level, not the peak, decides: a lone click in an otherwise
+    empty second is still silence, while quiet but real sound (a -60 dBFS hum) is not.
+    """
+    return np.asarray(samples).size == 0 or rms_level(samples) < threshold
+
+
+def has_alpha(mode: str) -> bool:
+    """Whether a PIL image mode carries transparency (RGBA, LA, PA and their premultiplied forms)."""
+    return mode in ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any decoded PIL image as RGB: 16/32-bit grayscale is stretched into 8 bits (when it
+    exceeds 255), transparent images (alpha channel, or a palette with a transparent colour)
+    are composited on white, everything else is converted by PIL."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = float(arr.max()) if arr.size else 0.0
+        scale = 255.0 / hi if hi > 255 else 1.0
+        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8))  # mode L
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if has_alpha(img.mode):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file as uint8 RGB ``(h, w, 3)``; grayscale and RGBA are converted.
+    """Read an image file as uint8 RGB ``(h, w, 3)``, converted by :func:`to_rgb` (grayscale,
+    palette, 16-bit and transparent images are all handled).
 
     Raises ``ValueError`` naming the file when it cannot be decoded.
     """
     try:
         with Image.open(path) as img:
             img.load()
-            if img.mode == "RGBA":  # composite on white rather than dropping alpha blindly
-                background = Image.new("RGB", img.size, (255, 255, 255))
-                background.paste(img, mask=img.getchannel("A"))
-                img = background
-            return np.asarray(img.convert("RGB"))
+            return np.asarray(to_rgb(img))
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable image ({exc})") from exc
 

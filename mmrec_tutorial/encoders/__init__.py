@@ -17,7 +17,7 @@ from .audio import AUDIO_KINDS, AudioEncoder
 from .audio_features import LogMelSpectrogram, MFCCStats, mel_filterbank, mfcc
 from .audio_io import load_clips, read_wav, resample
 from .audio_models import CNNAudioEncoder, GRUAudioEncoder
-from .audio_ssl import SSLConfig, info_nce, train_ssl
+from .audio_ssl import SSLConfig, nt_xent_loss, train_ssl
 from .base import (FILL_STRATEGIES, EncodedModality, ItemProblem, ModelUnavailableError, ProjectionHead,
                    fill_missing)
 from .cache import EmbeddingCache, default_cache_dir
@@ -31,6 +31,6 @@ __all__ = [
     "AudioEncoder", "CNNAudioEncoder", "EmbeddingCache", "EncodedModality", "GRUAudioEncoder", "ImageEncoder",
     "ItemFeatures", "ItemProblem", "LogMelSpectrogram", "MFCCStats", "ModelUnavailableError", "ProjectionHead",
     "SSLConfig", "TextEncoder", "TinyImageCNN", "default_cache_dir", "default_text_model_path",
-    "encode_catalog", "fill_missing", "images_to_tensor", "info_nce", "item_texts", "load_clips", "load_image",
-    "load_images", "load_pixels", "mel_filterbank", "mfcc", "read_wav", "resample", "train_ssl",
+    "encode_catalog", "fill_missing", "images_to_tensor", "item_texts", "load_clips", "load_image",
+    "load_images", "load_pixels", "mel_filterbank", "mfcc", "nt_xent_loss", "read_wav", "resample", "train_ssl",
 ]

@@ -1,10 +1,13 @@
 """Reading WAV files robustly and resampling them properly, in numpy + torch only.
 
 ``read_wav`` is the data layer's reader (:func:`mmrec_tutorial.data.media.read_wav`: 8/16/24/32-bit
-PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is a windowed-sinc polyphase resampler (the
-band-limited interpolation that torchaudio also uses): it low-passes below the new Nyquist
-frequency, so a 6 kHz tone in a 16 kHz file does not alias to 2 kHz when going to 8 kHz, as
-plain linear interpolation would let it. ``load_clips`` turns a list of paths into a fixed
+PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is a windowed-sinc
+polyphase resampler (the band-limited interpolation that torchaudio also uses): it low-passes
+below the new Nyquist frequency, so a 6 kHz tone in a 16 kHz file does not alias to 2 kHz when
+going to 8 kHz, as plain linear interpolation would let it. The tests check it against
+``scipy.signal.resample_poly``; it is not replaced by it because the two filters differ near the
+cut-off, and the four 16 kHz clips of the sample catalog would then change every audio
+embedding (the encoder trains on all clips). ``load_clips`` turns a list of paths into a fixed
 ``(n, samples)`` batch plus a mask and a report of what was wrong with each file.
 """
 
@@ -14,17 +17,13 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.media import AudioReadError, read_wav
+from ..data.media import SILENCE_RMS, AudioReadError, is_silent, read_wav
 from .base import ItemProblem
 
-__all__ = ["AudioReadError", "SILENCE_PEAK", "fit_length", "load_clips", "read_wav", "resample"]
-
-#: A clip whose absolute peak stays below this (about -80 dBFS) counts as silent.
-SILENCE_PEAK = 1e-4
+__all__ = ["AudioReadError", "SILENCE_RMS", "fit_length", "load_clips", "read_wav", "resample"]
 
 
 def _sinc_kernels(orig: int, new: int, lowpass_filter_width: int, rolloff: float) -> tuple[torch.Tensor, int]:
@@ -81,7 +80,8 @@ def load_clips(paths: Sequence[str | Path | None], sample_rate: int, clip_second
     Each file is mixed to mono, resampled to ``sample_rate`` when it has another rate
     (reported as ``resampled``), and cropped / zero-padded to the clip length (reported as
     ``length`` when off by more than 10 ms). Missing, unreadable, empty and silent files
-    give a zero row, ``mask[i] = False`` and a problem naming the item.
+    (:func:`~mmrec_tutorial.data.media.is_silent`) give a zero row, ``mask[i] = False`` and a
+    problem naming the item.
     """
     n_samples = int(round(sample_rate * clip_seconds))
     waves = torch.zeros(len(paths), n_samples)
@@ -108,8 +108,8 @@ def load_clips(paths: Sequence[str | Path | None], sample_rate: int, clip_second
         if data.size == 0 or rate <= 0:
             report(i, "unreadable", f"{path.name}: no samples", True)
             continue
-        if float(np.abs(data).max()) < SILENCE_PEAK:
-            report(i, "silent", f"{path.name}: silent (peak below {SILENCE_PEAK:g})", True)
+        if is_silent(data):  # the data layer's definition, the same as the catalog check's
+            report(i, "silent", f"{path.name}: silent (RMS below {SILENCE_RMS:g})", True)
             continue
         clip = torch.from_numpy(data)
         if rate != sample_rate:

@@ -3,9 +3,12 @@ model ships offline.
 
 Two random *views* of the same clip (a random time crop, a small time shift, a random gain
 and additive noise at a random signal-to-noise ratio) should map to nearby vectors, and
-views of different clips to distant ones. The loss is InfoNCE / NT-Xent: for each of the
-``2B`` views in a batch, a softmax over the ``2B - 1`` others must pick its partner. What
-survives all the augmentations (tempo, harmonic content, timbre) is what the encoder learns.
+views of different clips to distant ones. The loss is SimCLR's NT-Xent (:func:`nt_xent_loss`, a
+form of InfoNCE): for each of the ``2B`` views in a batch, a softmax over the ``2B - 1`` others
+(both views of every other clip) must pick its partner. What survives all the augmentations
+(tempo, harmonic content, timbre) is what the encoder learns. (The cross-modal loss of
+:func:`mmrec_tutorial.crossmodal.cross_modal_info_nce` differs: there the negatives of a text
+vector are only the other items' *image* vectors, never other texts.)
 
 Training is seeded: the weights are initialised and the batches and augmentations drawn from
 generators built from ``SSLConfig.seed``, so the same clips give the same encoder (on the
@@ -22,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SSLConfig", "augment_views", "info_nce", "train_ssl"]
+__all__ = ["SSLConfig", "augment_views", "nt_xent_loss", "train_ssl"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +71,15 @@ def augment_views(waves: torch.Tensor, sample_rate: int, cfg: SSLConfig, gen: to
     return (views + noise).to(waves.device)
 
 
-def info_nce(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
-    """Symmetric NT-Xent loss of two ``(batch, d)`` views; row ``i`` of ``z1`` pairs with row ``i``
-    of ``z2``. Returns a scalar; ``log(2 * batch - 1)`` is the value of random vectors."""
+def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+    """SimCLR's NT-Xent loss of two ``(batch, d)`` views; row ``i`` of ``z1`` pairs with row ``i``
+    of ``z2``.
+
+    The ``2 * batch`` vectors are L2-normalised and pooled: each one's softmax over the
+    ``2 * batch - 1`` others (same-view rows included), at ``temperature``, must pick its partner.
+    Returns a scalar (mean cross-entropy over the ``2 * batch`` rows); ``log(2 * batch - 1)`` is
+    the value of random vectors.
+    """
     z = F.normalize(torch.cat([z1, z2], dim=0), dim=-1)  # (2B, d)
     sim = z @ z.T / temperature
     sim.fill_diagonal_(float("-inf"))  # a view is not its own partner
@@ -83,7 +92,8 @@ def train_ssl(encoder: nn.Module, frontend: nn.Module, waves: torch.Tensor, samp
               cfg: SSLConfig = SSLConfig(), *, device: torch.device | None = None, progress: bool = True,
               on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
     """Train ``encoder`` (``(batch, n_mels, frames)`` -> ``(batch, d)``) on clips ``waves``
-    ``(n, samples)`` with InfoNCE between augmented views; returns the mean loss per epoch.
+    ``(n, samples)`` with NT-Xent (:func:`nt_xent_loss`) between augmented views; returns the
+    mean loss per epoch.
 
     ``frontend`` turns waveforms into the encoder's input (e.g. :class:`LogMelSpectrogram`).
     The encoder is left in eval mode. Needs at least 2 clips. ``cfg.epochs=0`` leaves the
@@ -124,7 +134,7 @@ def train_ssl(encoder: nn.Module, frontend: nn.Module, waves: torch.Tensor, samp
             with torch.no_grad():
                 x = frontend(torch.cat([v1, v2], dim=0))
             z = head(encoder(x))  # both views in one pass: shared BatchNorm statistics
-            loss = info_nce(z[: len(batch)], z[len(batch):], cfg.temperature)
+            loss = nt_xent_loss(z[: len(batch)], z[len(batch):], cfg.temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

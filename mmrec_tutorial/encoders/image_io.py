@@ -1,8 +1,10 @@
 """Reading image files robustly: every item gets an RGB picture or a reported reason why not.
 
 Grayscale, palette and 16-bit images are converted to RGB, transparent ones (RGBA, LA,
-palette with transparency) are composited on white, and truncated or undecodable files are
-reported as ``corrupt`` instead of raising. Nothing here needs torchvision.
+palette with transparency) are composited on white (the data layer's
+:func:`~mmrec_tutorial.data.media.to_rgb`, so covers look the same in figures and to the
+encoder), and truncated or undecodable files are reported as ``corrupt`` instead of raising.
+Nothing here needs torchvision.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..data.media import has_alpha, to_rgb
 from .base import ItemProblem
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "load_image", "load_images", "to_path"]
@@ -50,35 +52,15 @@ def load_image(path: str | Path | None) -> tuple[Image.Image | None, str | None,
         with Image.open(path) as img:
             img.load()  # decode now: a truncated file fails here, not later in a batch
             mode = img.mode
-            rgb = _to_rgb(img)
+            rgb = to_rgb(img)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         return None, "corrupt", f"cannot decode {path.name}: {exc}"
     if rgb.width == 0 or rgb.height == 0:
         return None, "corrupt", f"{path.name} has no pixels"
     if mode != "RGB":
         return rgb, "converted", f"{mode} image converted to RGB" + (
-            " (transparency composited on white)" if _has_alpha(mode) else "")
+            " (transparency composited on white)" if has_alpha(mode) else "")
     return rgb, None, ""
-
-
-def _has_alpha(mode: str) -> bool:
-    return mode in ("RGBA", "LA", "PA", "RGBa", "La")
-
-
-def _to_rgb(img: Image.Image) -> Image.Image:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = float(arr.max()) if arr.size else 0.0
-        scale = 255.0 / hi if hi > 255 else 1.0  # 16/32-bit gray: stretch into 8 bits
-        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8))  # mode L
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if _has_alpha(img.mode):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return img.convert("RGB")
 
 
 def load_images(paths: Sequence[str | Path | None], item_ids: Sequence[str] | None = None,

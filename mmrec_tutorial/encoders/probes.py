@@ -2,10 +2,11 @@
 
 * :func:`linear_probe`: cross-validated accuracy of a linear classifier that reads a label
   (e.g. the hidden genre of an item) off an ``(n, d)`` embedding. The classifier is a ridge
-  (least-squares) classifier on standardised features: ``W = argmin ||X W - Y||² + λ||W||²``
-  with ``Y`` the one-hot labels, predicted class ``argmax_c (x W)_c``. It has a closed form
-  (no iterations, no tuning of a learning rate), so a probe of 1280-d features over 600 items
-  takes milliseconds and is deterministic.
+  (least-squares) classifier on standardised features, scikit-learn's ``StandardScaler`` then
+  ``RidgeClassifier``: ``W = argmin ||X W - Y||² + λ||W||²`` with ``Y`` the labels coded as ±1
+  columns, predicted class ``argmax_c (x W + b)_c``. It has a closed form (no iterations, no
+  tuning of a learning rate), so a probe of 1280-d features over 600 items takes milliseconds
+  and is deterministic.
 * :func:`probe_table`: one probe per (embedding, trait) -> a table of accuracies.
 * :func:`knn_scores` / :func:`evaluate_content_knn`: the first content-only recommender,
   ``score(u, v) = mean_{i ∈ H_u} cos(h_v, h_i)`` over the user's training history ``H_u``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,8 +29,12 @@ from ..data.splits import TEST, TRAIN, Split, UserItemSets
 from ..device import cpu_threads
 from ..metrics import RankingResult, evaluate_full_ranking
 
-__all__ = ["ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores", "linear_probe",
-           "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier", "user_profiles"]
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+__all__ = ["MIN_STD", "ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores",
+           "linear_probe", "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier",
+           "user_profiles"]
 
 
 @dataclasses.dataclass
@@ -61,31 +67,33 @@ def _encode_labels(labels: Sequence[object]) -> tuple[torch.Tensor, list[object]
     return torch.tensor([index[x] for x in labels], dtype=torch.long), classes
 
 
-def ridge_classifier(x_train: torch.Tensor, y_train: torch.Tensor, n_classes: int,
-                     alpha: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Fit a least-squares classifier; returns ``(mean, std, W, b)`` so that the class scores of
-    ``x`` ``(m, d)`` are ``((x - mean) / std) @ W + b`` ``(m, n_classes)``.
+#: Features are divided by ``max(std, MIN_STD)``. scikit-learn's ``StandardScaler`` alone would
+#: treat a column that is constant up to float noise as constant (scale 1); the probes have
+#: always scaled it by ``1e-8`` instead (one MiniLM dimension of the sample has a std of 2e-9),
+#: and that changes two text probes of the sample by 0.003-0.005, so the floor is kept.
+MIN_STD = 1e-8
 
-    ``x_train``: ``(n, d)``; ``y_train``: ``(n,)`` ints in ``[0, n_classes)``. Features are
-    standardised on the training rows; ``alpha`` is λ per training item (the penalty is
-    ``λ · n · ||W||²``, so the same ``alpha`` means the same thing for any ``n``). Solved in
-    float64 in the primal ``(d × d)`` or the dual ``(n × n)`` form, whichever is smaller.
+
+def ridge_classifier(x_train: torch.Tensor | np.ndarray, y_train: torch.Tensor | np.ndarray,
+                     alpha: float = 1.0) -> Pipeline:
+    """Fit the probe's classifier: scikit-learn's ``StandardScaler`` then ``RidgeClassifier``.
+
+    ``x_train``: ``(n, d)`` features; ``y_train``: ``(n,)`` labels. Features are standardised on
+    the training rows in float64 (population std, at least :data:`MIN_STD`); ``alpha`` is λ per
+    training item (the penalty is ``λ · n · ||W||²``, so the same ``alpha`` means the same thing
+    for any ``n``). scikit-learn solves the primal ``(d × d)`` or the dual ``(n × n)`` system,
+    whichever is smaller. For ``(m, d)`` features the returned pipeline's ``predict`` gives
+    ``(m,)`` labels and ``decision_function`` ``(m, n_classes)`` scores (``(m,)`` for two classes).
     """
-    x = x_train.double()
-    mean = x.mean(0)
-    std = x.std(0, unbiased=False).clamp(min=1e-8)
-    z = (x - mean) / std
-    y = torch.nn.functional.one_hot(y_train, n_classes).double()
-    b = y.mean(0)
-    y = y - b
-    n, d = z.shape
-    lam = alpha * n
-    # both systems are symmetric positive definite: a Cholesky solve is the cheap, stable way
-    if d <= n:
-        w = torch.cholesky_solve(z.T @ y, torch.linalg.cholesky(z.T @ z + lam * torch.eye(d, dtype=z.dtype)))
-    else:  # W = Zᵀ (Z Zᵀ + λI)⁻¹ Y: the same solution through an (n × n) system
-        w = z.T @ torch.cholesky_solve(y, torch.linalg.cholesky(z @ z.T + lam * torch.eye(n, dtype=z.dtype)))
-    return mean, std, w, b
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.asarray(x_train, dtype=np.float64)
+    scaler = StandardScaler().fit(x)
+    scaler.scale_ = np.maximum(np.sqrt(scaler.var_), MIN_STD)
+    ridge = RidgeClassifier(alpha=alpha * len(x)).fit(scaler.transform(x), np.asarray(y_train))
+    return Pipeline([("standardise", scaler), ("ridge", ridge)])
 
 
 def linear_probe(features: torch.Tensor, labels: Sequence[object], mask: torch.Tensor | None = None,
@@ -93,11 +101,14 @@ def linear_probe(features: torch.Tensor, labels: Sequence[object], mask: torch.T
     """Stratified ``folds``-fold cross-validated accuracy of :func:`ridge_classifier` reading
     ``labels`` (one per row) off ``features`` ``(n, d)``; rows with ``mask`` False are skipped.
 
-    ``threads``: CPU threads torch may use meanwhile (restored afterwards; ``None`` keeps the
-    setting). The systems are a few hundred rows: on a busy shared CPU one thread solved them
-    up to 30x faster than two fighting for the cores, and the result does not depend on it.
+    ``threads``: CPU threads torch and the BLAS under scikit-learn may use meanwhile (restored
+    afterwards; ``None`` keeps the setting). The systems are a few hundred rows: on a busy shared
+    CPU one thread solved them up to 30x faster than two fighting for the cores, and the result
+    does not depend on it.
     """
-    with cpu_threads(threads):
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    with cpu_threads(threads), threadpool_limits(threads):
         return _linear_probe(features, labels, mask, folds, alpha, seed)
 
 
@@ -111,19 +122,18 @@ def _linear_probe(features: torch.Tensor, labels: Sequence[object], mask: torch.
         raise ValueError(f"need one label per row: {len(labels)} labels for {features.shape[0]} rows")
     keep = torch.ones(features.shape[0], dtype=torch.bool) if mask is None else mask.detach().cpu().bool()
     rows = torch.nonzero(keep).flatten()
-    x = features[rows]
+    x = features[rows].double().numpy()
     y, classes = _encode_labels([labels[int(i)] for i in rows])
     counts = torch.bincount(y, minlength=len(classes))
     if len(classes) < 2 or int(counts.min()) < folds:
         raise ValueError(f"every class needs at least {folds} items for {folds}-fold cross-validation; "
                          f"got counts {dict(zip(map(str, classes), counts.tolist()))}")
+    y = y.numpy()
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     accuracy = []
-    for train, test in splitter.split(np.zeros(len(y)), y.numpy()):
-        train_t, test_t = torch.from_numpy(train), torch.from_numpy(test)
-        mean, std, w, b = ridge_classifier(x[train_t], y[train_t], len(classes), alpha)
-        pred = (((x[test_t].double() - mean) / std) @ w + b).argmax(dim=1)
-        accuracy.append(float((pred == y[test_t]).double().mean()))
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        pred = ridge_classifier(x[train], y[train], alpha).predict(x[test])
+        accuracy.append(float(np.mean(pred == y[test])))
     chance = float(counts.max()) / len(y)
     return ProbeResult(accuracy, chance, int(len(y)), len(classes))
 

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from ..crossmodal import (BidirectionalCrossAttention, CrossAttentionOutput, DeltaMix, LogitScale,
-                          borrow_missing, info_nce, modality_pairs, pairwise_alignment_loss)
+                          borrow_missing, cross_modal_info_nce, modality_pairs, pairwise_alignment_loss)
 from .base import history_matrix
 from .content import ItemContent, stack_tokens
 from .factor import FactorModel, _embedding
@@ -215,7 +215,7 @@ class CrossModalRanker(FactorModel):
             losses += [pair_loss] * len(self.pairs)
         if self.align_id:
             seen = items[self.seen[items]]
-            id_loss = info_nce(head("content", z_content[seen]), head("id", self.item_emb(seen)),
+            id_loss = cross_modal_info_nce(head("content", z_content[seen]), head("id", self.item_emb(seen)),
                                self.scales["content-id"]())
             parts["content-id"] = float(id_loss.detach())
             losses.append(id_loss)

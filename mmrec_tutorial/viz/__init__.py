@@ -1,11 +1,15 @@
 """Matplotlib figures of the course.
 
 - :mod:`.items`: items with their covers and titles, audio, interaction statistics, bar charts
-  with intervals, heatmaps (``from mmrec_tutorial import viz; viz.show_items(...)``);
-- :mod:`.embeddings`: 2-D projections, probe tables, neighbour galleries, encoder pipelines;
+  with intervals, heatmaps (``from mmrec_tutorial import viz; viz.show_items(...)``), and the
+  gallery helpers ``thumbnail`` (an item's cover as pixels) and ``wrap_title``;
+- :mod:`.embeddings`: 2-D projections (``principal_components``: the PCA of every figure), probe
+  tables, neighbour galleries, encoder pipelines;
 - :mod:`.crossmodal`: similarity matrices, paired embeddings, attention maps, the δ sweep.
 """
 
-from .items import plot_audio, plot_bars_with_ci, plot_heatmap, plot_interaction_stats, show_items
+from .items import (plot_audio, plot_bars_with_ci, plot_heatmap, plot_interaction_stats, show_items, thumbnail,
+                    wrap_title)
 
-__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "show_items"]
+__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "show_items", "thumbnail",
+           "wrap_title"]

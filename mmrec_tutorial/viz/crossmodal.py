@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from ..crossmodal.contrastive import similarity_matrix
+from .embeddings import principal_components
 
 __all__ = ["plot_similarity_matrices", "plot_paired_embeddings", "plot_attention", "plot_delta_sweep"]
 
@@ -36,23 +37,18 @@ def plot_similarity_matrices(pairs: dict[str, tuple[torch.Tensor, torch.Tensor]]
     return fig
 
 
-def _pca_2d(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean(0, keepdims=True)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    return x @ vt[:2].T
-
-
 def plot_paired_embeddings(views: dict[str, tuple[torch.Tensor, torch.Tensor]], groups: Sequence[str],
                            a_name: str = "text", b_name: str = "image"):
     """For each entry (title -> (a ``(n, d)``, b ``(n, d)``)), the ``2n`` L2-normalised vectors in one
-    2-D PCA: circles for ``a``, squares for ``b``, a line joining the two views of an item, colour
-    by ``groups`` (e.g. the item's style). Aligned views sit close to each other."""
+    2-D PCA (:func:`~mmrec_tutorial.viz.embeddings.principal_components`): circles for ``a``, squares
+    for ``b``, a line joining the two views of an item, colour by ``groups`` (e.g. the item's
+    style). Aligned views sit close to each other."""
     fig, axes = plt.subplots(1, len(views), figsize=(5.2 * len(views), 4.6), squeeze=False)
     names = sorted(set(groups))
     colors = {g: plt.get_cmap("tab10")(k % 10) for k, g in enumerate(names)}
     for ax, (title, (a, b)) in zip(axes[0], views.items()):
         both = torch.nn.functional.normalize(torch.cat([a, b]).float(), dim=1).numpy()
-        xy = _pca_2d(both)
+        xy = principal_components(both, 2)
         n = len(a)
         for i in range(n):
             ax.plot([xy[i, 0], xy[n + i, 0]], [xy[i, 1], xy[n + i, 1]], color=colors[groups[i]], alpha=0.35, lw=0.8)

@@ -12,10 +12,10 @@ import torch
 
 from ..data.catalog import Catalog
 from ..encoders.probes import nearest_neighbours
-from .items import plot_heatmap, show_items
+from .items import plot_heatmap, show_items, wrap_title
 
 __all__ = ["neighbour_gallery", "plot_encoder_pipelines", "plot_log_mel", "plot_probe_table", "plot_projections",
-           "project_2d"]
+           "principal_components", "project_2d"]
 
 
 def project_2d(features: torch.Tensor, mask: torch.Tensor | None = None, method: str = "pca",
@@ -23,8 +23,9 @@ def project_2d(features: torch.Tensor, mask: torch.Tensor | None = None, method:
     """``(n, d)`` -> ``(n_present, 2)`` coordinates of the rows with ``mask`` True.
 
     Features are standardised per column first. ``"pca"``: the two leading principal components
-    (signs fixed so that the largest loading is positive: the same input always gives the same
-    picture). ``"tsne"``: t-SNE (perplexity 30, PCA start, seeded) on the 50 leading components.
+    (:func:`principal_components`: signs fixed so that the largest score is positive, so the same
+    input always gives the same picture). ``"tsne"``: t-SNE (perplexity 30, PCA start, seeded) on
+    the 50 leading components.
     """
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
@@ -32,33 +33,36 @@ def project_2d(features: torch.Tensor, mask: torch.Tensor | None = None, method:
     if mask is not None:
         x = x[mask.detach().cpu().bool()]
     x = (x - x.mean(0)) / x.std(0, unbiased=False).clamp(min=1e-8)
-    coords = _principal_components(x, 2 if method == "pca" else 50)
+    coords = principal_components(x.numpy(), 2 if method == "pca" else 50)
     if method == "pca":
-        return coords.numpy()
+        return coords
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-    reduced = coords.numpy()
-    perplexity = min(30.0, (len(reduced) - 1) / 3)
+    perplexity = min(30.0, (len(coords) - 1) / 3)
     # one thread: on a busy 2-core machine t-SNE of 600 points took 70 s with the default
     # thread pool (threads waiting for each other) and 2.6 s with one
     with threadpool_limits(1):
-        return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
+        return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(coords)
 
 
-def _principal_components(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Scores ``(n, k)`` of centred ``x`` ``(n, d)`` on its ``k`` leading principal axes, from the
-    eigenvectors of the smaller of ``x xᵀ`` / ``xᵀ x``; each column's largest entry positive."""
-    n, d = x.shape
-    k = min(k, n, d)
-    if n <= d:
-        vals, vecs = torch.linalg.eigh(x @ x.T)  # ascending; x = U S Vᵀ -> scores U S
-        scores = vecs[:, -k:].flip(1) * vals[-k:].flip(0).clamp(min=0).sqrt()
-    else:
-        _, vecs = torch.linalg.eigh(x.T @ x)
-        scores = x @ vecs[:, -k:].flip(1)
-    signs = torch.sign(scores[scores.abs().argmax(dim=0), torch.arange(k)])
-    return scores * torch.where(signs == 0, torch.ones_like(signs), signs)
+def principal_components(x: np.ndarray, k: int) -> np.ndarray:
+    """Scores ``(n, min(k, n, d))`` of ``x`` ``(n, d)`` on its ``k`` leading principal axes.
+
+    scikit-learn's exact PCA (it centres ``x``; the scores are ``U S`` of the centred matrix),
+    in float64 on one BLAS thread. An SVD fixes each axis only up to its sign, so each column is
+    flipped to make its largest-magnitude score positive: the same points always give the same
+    picture (but a picture may be the mirror image of one drawn by another PCA routine).
+    """
+    from sklearn.decomposition import PCA
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(x, dtype=np.float64)
+    k = min(k, *x.shape)
+    with threadpool_limits(1):
+        scores = PCA(n_components=k, svd_solver="full").fit_transform(x)
+    signs = np.sign(scores[np.abs(scores).argmax(axis=0), np.arange(k)])
+    return scores * np.where(signs == 0, 1.0, signs)
 
 
 def plot_projections(embeddings: Mapping[str, torch.Tensor], traits: pd.DataFrame,
@@ -112,22 +116,10 @@ def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], 
         values = traits[trait].to_numpy()
         neighbours = nearest_neighbours(feats, query, k, (masks or {}).get(name))
         idx += [query] + neighbours
-        titles += [f"[{name}] query · {values[query]}"] + [f"{_short(catalog.items.at[i, 'title'])} · {values[i]}"
-                                                          for i in neighbours]
+        titles += [f"[{name}] query · {values[query]}"]
+        titles += [f"{wrap_title(catalog.items.at[i, 'title'], 18, max_lines=1)} · {values[i]}" for i in neighbours]
         marks += [False] + [values[i] == values[query] for i in neighbours]
     return show_items(catalog, idx, titles, marks, ncols=k + 1, size=1.5)
-
-
-def _short(title: object, width: int = 18) -> str:
-    """A title cut at a word boundary to at most ``width`` characters (one gallery line)."""
-    if not isinstance(title, str) or not title.strip():
-        return "(no title)"
-    out = ""
-    for word in title.split():
-        if len(out) + len(word) + (1 if out else 0) > width:
-            break
-        out = f"{out} {word}".strip()
-    return out or title[:width]
 
 
 def plot_encoder_pipelines(pipelines: Mapping[str, Sequence[tuple[str, str]]], width: float = 13.0):

@@ -1,8 +1,12 @@
-"""Matplotlib figures the notebooks share: item galleries, audio plots, data statistics."""
+"""Matplotlib figures the notebooks share: item galleries, audio plots, data statistics; and the
+two small helpers every gallery needs, :func:`thumbnail` (an item's cover as pixels) and
+:func:`wrap_title` (a title cut to fit under it)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,15 +16,66 @@ from ..data.catalog import Catalog
 from ..data.media import read_image, read_wav
 from ..data.modalities import MODALITIES
 
+__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "show_items", "thumbnail",
+           "wrap_title"]
 
-def _thumbnail(catalog: Catalog, item_idx: int) -> np.ndarray | None:
-    path = catalog.media_path(catalog.items.at[item_idx, "image"])
-    if path is None:
+
+def thumbnail(source: Catalog | str | Path | None, item: int | str | Path | None,
+              size: int | None = None) -> np.ndarray | None:
+    """An item's cover as uint8 RGB pixels ``(h, w, 3)``, or ``None`` when there is none to show
+    (no image, a missing file, or one that cannot be decoded: never an exception).
+
+    ``source`` is a :class:`~mmrec_tutorial.data.catalog.Catalog` or the folder its media paths
+    are relative to (``None``: nothing to show). ``item`` is an item index (``int``, a row of
+    ``catalog.items``; needs a catalog) or an image path (``str``/``Path``, relative to the
+    catalog's root or to the folder, or absolute). ``size``: shrink (never enlarge) so that the
+    longer side is at most ``size`` pixels, keeping the aspect ratio; ``None`` keeps the file's size.
+    """
+    if source is None or item is None:
+        return None
+    root = source.root if isinstance(source, Catalog) else Path(source)
+    if isinstance(item, (int, np.integer)):
+        if not isinstance(source, Catalog):
+            raise TypeError("an item index needs a Catalog; pass an image path to read from a folder")
+        item = source.items.at[int(item), "image"]
+    if item is None or (isinstance(item, float) and math.isnan(item)) or not str(item).strip():
+        return None
+    path = Path(item) if Path(item).is_absolute() else root / str(item)
+    if not path.is_file():
         return None
     try:
-        return read_image(path)
+        pixels = read_image(path)
     except ValueError:
         return None
+    if size is not None and max(pixels.shape[:2]) > size:
+        from PIL import Image
+
+        img = Image.fromarray(pixels)
+        img.thumbnail((size, size))
+        pixels = np.asarray(img)
+    return pixels
+
+
+def wrap_title(text: object, width: int = 18, max_lines: int = 2, empty: str = "(no title)") -> str:
+    """``text`` wrapped at word boundaries into at most ``max_lines`` lines of at most ``width``
+    characters, joined by newlines (words that do not fit any more are dropped; a single word
+    longer than ``width`` is cut). ``None``, NaN and blank text give ``empty``.
+
+    ``max_lines=1`` gives the one-line short form of a title, e.g. for ``f"{title} · {trait}"``.
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+        return empty
+    lines: list[str] = []
+    line = ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            if len(lines) == max_lines:
+                return "\n".join(lines)
+            line = ""
+        line = f"{line} {word}" if line else word[:width]
+    lines.append(line)
+    return "\n".join(lines[:max_lines])
 
 
 def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] | None = None,
@@ -33,14 +88,14 @@ def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] 
         ax.axis("off")
     for k, idx in enumerate(item_idx):
         ax = axes.flat[k]
-        img = _thumbnail(catalog, int(idx))
+        img = thumbnail(catalog, int(idx))
         if img is None:
             ax.text(0.5, 0.5, "no image", ha="center", va="center", fontsize=8, color="gray")
             ax.set_xlim(0, 1), ax.set_ylim(0, 1)
         else:
             ax.imshow(img)
         label = titles[k] if titles is not None else catalog.items.at[int(idx), "title"] or catalog.items.at[int(idx), "item_id"]
-        ax.set_title(_wrap(label, 18), fontsize=7)
+        ax.set_title(wrap_title(label, 18), fontsize=7)
         if marks is not None and marks[k]:
             ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
             for spine in ax.spines.values():
@@ -49,18 +104,6 @@ def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] 
         fig.suptitle(ax_title, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def _wrap(text: str, width: int) -> str:
-    words, lines, line = str(text).split(), [], ""
-    for w in words:
-        if len(line) + len(w) + 1 > width and line:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    lines.append(line)
-    return "\n".join(lines[:2])
 
 
 def plot_audio(path, title: str = "", ax_wave=None, ax_spec=None):

@@ -324,15 +324,10 @@ class Thumbnails:
         return self._cache[item]
 
     def _load(self, item: int) -> str | None:
-        if self.catalog is None:
-            return None
-        from ..data.media import read_image
+        from ..viz.items import thumbnail
 
-        path = self.catalog.media_path(self.catalog.items.at[item, "image"])
-        try:
-            return None if path is None else _png_data_uri(read_image(path))
-        except ValueError:
-            return None
+        pixels = thumbnail(self.catalog, item)  # None without a catalog, an image, or a readable one
+        return None if pixels is None else _png_data_uri(pixels)
 
 
 def topk_html(view: FusionView, titles: Sequence[str] | None = None, thumbnail=None) -> str:
