@@ -59,6 +59,9 @@ def lab(args: list[str]) -> None:
 def test(args: list[str]) -> None:
     ensure_venv("dev")
     env = dict(os.environ, MMREC_QUICK="1", PYTHONHASHSEED="0")
+    shared_data = ROOT.parent / "shared" / "data"
+    if shared_data.is_dir():  # local copies of the real datasets (never committed): the real-data tests run
+        env.setdefault("MMREC_DATA_DIR", str(shared_data))
     # Small models run several times slower with two OpenMP threads than with one on a 2-core
     # machine that is doing anything else; the notebooks' time budgets are measured on one.
     env.setdefault("OMP_NUM_THREADS", "1")

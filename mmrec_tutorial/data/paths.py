@@ -10,12 +10,13 @@ REPO_DIR = PACKAGE_DIR.parent
 
 
 def sample_data_dir() -> Path:
-    """The sample catalog folder: ``$MMREC_DATA_DIR`` if set, else the repository's ``data_samples/``.
+    """The sample catalog folder: ``$MMREC_SAMPLE_DIR`` if set, else the repository's ``data_samples/``.
+    (``$MMREC_DATA_DIR`` is where local copies of *real* datasets live, see ``adapters.download``.)
 
     Raises ``FileNotFoundError`` with what to do when neither exists (e.g. a pip install without
     the repository).
     """
-    env = os.environ.get("MMREC_DATA_DIR")
+    env = os.environ.get("MMREC_SAMPLE_DIR")
     candidates = [Path(env)] if env else [REPO_DIR / "data_samples", Path.cwd() / "data_samples",
                                           Path.cwd().parent / "data_samples"]
     for path in candidates:
@@ -23,4 +24,4 @@ def sample_data_dir() -> Path:
             return path
     raise FileNotFoundError(
         "sample catalog not found (looked in " + ", ".join(str(p) for p in candidates) + "). "
-        "Run `mmrec-tutorial generate-data --out data_samples` or set MMREC_DATA_DIR.")
+        "Run `mmrec-tutorial generate-data --out data_samples` or set MMREC_SAMPLE_DIR.")

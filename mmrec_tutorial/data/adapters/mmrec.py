@@ -4,8 +4,9 @@ A folder ``<name>/`` holds
 
 - ``<name>.inter``: tab-separated, header ``userID itemID rating timestamp x_label``; ids are
   0-based and contiguous; ``x_label`` 0/1/2 = train/valid/test;
-- ``text_feat.npy`` and/or ``image_feat.npy``: float32 ``(n_items, d)``, row ``k`` = itemID ``k``
-  (either may be absent; MMRec's are 384-d sentence vectors and 4096-d CNN features);
+- ``<modality>_feat.npy`` files, any number (MMRec ships ``text_feat.npy`` and ``image_feat.npy``,
+  384-d sentence vectors and 4096-d CNN features): float32 or float64 ``(n_items, d)``, row ``k`` =
+  itemID ``k``; or, with ``feature_files``, any ``{modality: file}`` mapping;
 - optionally ``i_id_mapping.csv`` (tab-separated ``asin itemID``), used for item names.
 
 An all-zero feature row is read as "this item lacks the modality" (its mask is False).
@@ -22,7 +23,14 @@ import torch
 from .base import DatasetFormatError, DatasetUnavailableError, RecDataset, empty_items, keep_first_pairs
 
 INTER_COLUMNS = ("userID", "itemID", "rating", "timestamp", "x_label")
-FEATURE_FILES = {"text": "text_feat.npy", "image": "image_feat.npy"}
+FEATURE_SUFFIX = "_feat.npy"
+
+
+def feature_files(folder: Path) -> dict[str, str]:
+    """``{modality: file}`` of the folder's ``<modality>_feat.npy`` files, text and image first."""
+    found = {p.name[: -len(FEATURE_SUFFIX)]: p.name for p in sorted(folder.glob(f"*{FEATURE_SUFFIX}"))}
+    order = [m for m in ("text", "image") if m in found] + [m for m in found if m not in ("text", "image")]
+    return {m: found[m] for m in order}
 
 
 def _inter_file(folder: Path, name: str | None) -> Path:
@@ -81,8 +89,10 @@ def read_features(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     return features, features.abs().sum(1) > 0
 
 
-def load_mmrec(folder: str | Path, name: str | None = None) -> RecDataset:
-    """Load an MMRec folder (see the module docstring) with its published split (``x_label``)."""
+def load_mmrec(folder: str | Path, name: str | None = None, files: dict[str, str] | None = None) -> RecDataset:
+    """Load an MMRec folder (see the module docstring) with its published split (``x_label``).
+
+    ``files``: ``{modality: file name in the folder}``; default: every ``<modality>_feat.npy``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetUnavailableError(f"{folder}: folder not found. Put an MMRec dataset there (<name>.inter, "
@@ -91,12 +101,15 @@ def load_mmrec(folder: str | Path, name: str | None = None) -> RecDataset:
     name = inter_path.stem
     notes: list[str] = []
     inter = keep_first_pairs(read_inter(inter_path), notes, inter_path.name)
+    files = feature_files(folder) if files is None else dict(files)
+    absent = [f for f in files.values() if not (folder / f).is_file()]
+    if absent:
+        raise DatasetUnavailableError(f"{folder}: feature file(s) {', '.join(absent)} not found")
     features, masks = {}, {}
-    for modality, file in FEATURE_FILES.items():
-        if (folder / file).is_file():
-            features[modality], masks[modality] = read_features(folder / file)
+    for modality, file in files.items():
+        features[modality], masks[modality] = read_features(folder / file)
     if not features:
-        notes.append("no text_feat.npy or image_feat.npy: only ID-based models can run")
+        notes.append(f"no *{FEATURE_SUFFIX} feature files: only ID-based models can run")
     rows = {m: f.shape[0] for m, f in features.items()}
     if len(set(rows.values())) > 1:
         raise DatasetFormatError(f"{folder}: feature files disagree on the number of items: {rows}")
@@ -107,9 +120,10 @@ def load_mmrec(folder: str | Path, name: str | None = None) -> RecDataset:
     n_users = int(inter["user_idx"].max()) + 1
     items = empty_items(n_items, _item_names(folder, n_items))
     for m in features:
-        items[f"has_{m}"] = masks[m].numpy()
+        if f"has_{m}" in items:
+            items[f"has_{m}"] = masks[m].numpy()
     return RecDataset(name, n_users, n_items, inter, items, root=folder, features=features, masks=masks,
-                      source=f"MMRec format ({inter_path.name}" + "".join(f", {FEATURE_FILES[m]}" for m in features)
+                      source=f"MMRec format ({inter_path.name}" + "".join(f", {m}: {files[m]}" for m in features)
                              + ")", notes=notes)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..modalities import item_text
 from .base import DatasetFormatError, DatasetUnavailableError, RecDataset, keep_first_pairs
 from .download import ensure_archive
 
@@ -73,7 +74,7 @@ def read_movies(path: Path, variant: str) -> pd.DataFrame:
                          "genres": genres})
 
 
-def item_text(title: str, genres: list[str]) -> tuple[str, str]:
+def title_and_description(title: str, genres: list[str]) -> tuple[str, str]:
     """The title (``""`` for MovieLens' "unknown") and the description ``"Genres: a, b."``
     (``""`` without genres); the text encoder reads "<title>. <description>"."""
     title = "" if not title or title == "unknown" else title
@@ -114,8 +115,8 @@ def load_movielens(folder: str | Path | None = None, variant: str = "100k", min_
                           "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})
     inter = keep_first_pairs(inter.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True), notes,
                              ratings_file.name)
-    parts = [item_text(t, g) for t, g in zip(movies["title"], movies["genres"])]
-    texts = [". ".join(p for p in (t, d) if p) or None for t, d in parts]
+    parts = [title_and_description(t, g) for t, g in zip(movies["title"], movies["genres"])]
+    texts = [item_text(t, d) for t, d in parts]
     items = pd.DataFrame({"item_idx": np.arange(len(movies)), "item_id": movies["item"].astype(str),
                           "title": [t for t, _ in parts], "description": [d for _, d in parts], "text": texts,
                           "image": None, "audio": None, "has_text": [t is not None for t in texts],
