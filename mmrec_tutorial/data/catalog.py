@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .media import SAMPLE_RATE, is_silent, read_image, read_wav
+from .modalities import item_text
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "items.csv": ("item_id", "title", "description", "category", "image", "audio"),
@@ -312,8 +313,7 @@ def clean_catalog(raw: RawCatalog, check_media: bool = True) -> tuple[Catalog, C
 
     items = items.sort_values("item_id", ignore_index=True)
     items.insert(0, "item_idx", np.arange(len(items)))
-    items["text"] = (items["title"].str.strip() + ". " + items["description"].str.strip()).str.strip(". ").str.strip()
-    items.loc[items["text"] == "", "text"] = ""
+    items["text"] = [item_text(t, d) or "" for t, d in zip(items["title"], items["description"])]
     for col in ("image", "audio"):
         items[col] = [rel if rel and (iid, col) not in masked else None
                       for iid, rel in zip(items["item_id"], items[col])]

