@@ -64,9 +64,9 @@ def retrieval_cv(features, masks, traits, folds: int, seed: int, device) -> pd.D
     return out
 
 
-def ranker_factory(features, masks, n_users, n_items, cross, align_weight, dim, max_len):
+def ranker_factory(encoded, n_users, n_items, cross, align_weight, dim, max_len):
     def build():
-        content = ItemContent(features, masks, dim=dim, fusion=make_fusion("learned_sum", list(features), dim))
+        content = ItemContent(encoded, dim=dim, fusion=make_fusion("learned_sum", encoded.modalities, dim))
         return CrossModalRanker(n_users, n_items, content, cross=cross, align_weight=align_weight, max_len=max_len)
     return build
 
@@ -114,14 +114,13 @@ def main() -> None:
     for seed in args.seeds:
         split = with_cold_items(random_split(catalog.interactions, catalog.n_users, catalog.n_items, seed=seed),
                                 cold_frac=0.1, seed=seed)
-        args_common = (features, masks, catalog.n_users, catalog.n_items)
+        args_common = (encoded, catalog.n_users, catalog.n_items)
         variants = {"fusion only": ranker_factory(*args_common, False, 0.0, 64, 20),
                     "+ alignment loss": ranker_factory(*args_common, False, 0.1, 64, 20),
                     "+ cross-attention c_uv": ranker_factory(*args_common, True, 0.0, 64, 20),
                     "both": ranker_factory(*args_common, True, 0.1, 64, 20)}
         if args.reference:
-            variants["FusedRecommender (zoo)"] = lambda: build_model("fusion", catalog.n_users, catalog.n_items,
-                                                                     features, masks)
+            variants["FusedRecommender (zoo)"] = lambda: build_model("fusion", catalog.n_users, catalog.n_items, encoded)
         cfg = TrainConfig(epochs=epochs, batch_size=1024, lr=5e-3, reg=1e-4, patience=3 if args.quick else 4,
                           progress=False)
         comparison = evaluate_models(variants, split, cfg, seed=seed, device=device, n_boot=1000, progress=False)

@@ -33,15 +33,14 @@ FIXED_SUMS = ("weighted sum (α=β=γ=1/3)", "weighted sum, random mixing in tra
 ATTENTION = "attention (per user–item pair)"
 
 
-def run_seed(catalog, features, masks, seed: int, epochs: int, device: torch.device) -> dict[str, dict[str, float]]:
+def run_seed(catalog, content, seed: int, epochs: int, device: torch.device) -> dict[str, dict[str, float]]:
     split = random_split(catalog.interactions, catalog.n_users, catalog.n_items, seed=seed)
     config = TrainConfig(epochs=epochs, batch_size=2048, lr=8e-3, reg=1e-4, eval_every=2, patience=3, seed=seed,
                          device=device, progress=False)
     lineup = {f"{m} only": ([m], {}) for m in MODALITIES}
     lineup.update({name: (list(MODALITIES), kwargs) for name, kwargs in FUSION_VARIANTS.items()})
     def factory(modalities: list[str], kwargs: dict):
-        return lambda: FusedRecommender(catalog.n_users, catalog.n_items, {m: features[m] for m in modalities},
-                                        {m: masks[m] for m in modalities}, dim=32, **kwargs)
+        return lambda: FusedRecommender(catalog.n_users, catalog.n_items, content.select(modalities), dim=32, **kwargs)
 
     out = {}
     for name, (modalities, kwargs) in lineup.items():  # one at a time, to print as they finish
@@ -68,7 +67,7 @@ def main() -> None:
           f"{describe_device(device)}, seeds {args.seeds}")
     rows = []
     for seed in args.seeds:
-        for name, metrics in run_seed(catalog, encoded.features, encoded.masks, seed, 16 if quick else 60,
+        for name, metrics in run_seed(catalog, encoded, seed, 16 if quick else 60,
                                       device).items():
             rows.append({"seed": seed, "model": name, **metrics})
     frame = pd.DataFrame(rows)

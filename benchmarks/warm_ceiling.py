@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 
 from mmrec_tutorial.data import random_split, with_cold_items
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.data.generator import expected_utility
 from mmrec_tutorial.device import describe_device
 from mmrec_tutorial.evaluation import evaluate_models
@@ -55,7 +56,7 @@ class FixedScores(Recommender):
         return self.scores[users]
 
 
-def trait_features(catalog) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def trait_features(catalog) -> ItemFeatures:
     """The hidden traits as one-hot "modalities" ``{m: (n_items, k)}``, all present."""
     traits = pd.read_csv(catalog.root / "traits.csv").set_index("item_id").loc[catalog.items["item_id"]]
 
@@ -64,7 +65,7 @@ def trait_features(catalog) -> tuple[dict[str, torch.Tensor], dict[str, torch.Te
 
     features = {"text": torch.cat([one_hot(traits["genre"]), one_hot(catalog.items["category"])], dim=1),
                 "image": one_hot(traits["style"]), "audio": one_hot(traits["mood"])}
-    return features, {m: torch.ones(len(traits), dtype=torch.bool) for m in features}
+    return ItemFeatures.from_tensors(features, item_ids=catalog.items["item_id"], source="the generator's hidden traits")
 
 
 def oracle_scores(catalog) -> torch.Tensor:
@@ -81,7 +82,7 @@ def main() -> None:
     add_device_options(parser)
     args = parser.parse_args()
     device, catalog, encoded = sample_with_features(args)
-    content = {"encoded": (encoded.features, encoded.masks), "perfect": trait_features(catalog)}
+    content = {"encoded": encoded, "perfect": trait_features(catalog)}
     lineup = [("BPR-MF", "bpr", None)] + [(f"{m}, {kind} content", m, kind) for kind in content
                                           for m in CONTENT_MODELS]
     print(f"# warm-item ceiling on the sample, {describe_device(device)}, seeds {args.seeds}")
@@ -94,8 +95,8 @@ def main() -> None:
             if name is None:
                 source, config = (lambda: FixedScores(oracle_scores(catalog))), TrainConfig()
             else:
-                features, masks = content[kind] if kind else (None, None)
-                source = functools.partial(build_model, name, catalog.n_users, catalog.n_items, features, masks)
+                source = functools.partial(build_model, name, catalog.n_users, catalog.n_items,
+                                           content[kind] if kind else None)
                 config = TrainConfig(**default_config(name))
             comparison = evaluate_models({label: source}, split, config, n_boot=1, seed=seed, device=device,
                                          progress=False)

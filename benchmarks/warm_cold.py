@@ -45,8 +45,7 @@ def main() -> None:
         for name, kwargs in lineup:
             label = name if not kwargs else f"vbpr, lambda_E={kwargs['content_reg']:g}"
             comparison = evaluate_models(
-                {label: functools.partial(build_model, name, catalog.n_users, catalog.n_items, encoded.features,
-                                          encoded.masks, **kwargs)},
+                {label: functools.partial(build_model, name, catalog.n_users, catalog.n_items, encoded, **kwargs)},
                 split, TrainConfig(**default_config(name)), n_boot=1, seed=seed, device=device, progress=False)
             row = {"seed": seed, "model": label, "best epoch": comparison.fits[label].best_epoch}
             row.update({f"{subset} recall@20": comparison.table.loc[(label, subset), "recall@20"]

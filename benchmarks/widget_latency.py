@@ -64,8 +64,7 @@ def main() -> None:
     cfg = TrainConfig(epochs=args.epochs, batch_size=2048, lr=4e-3, progress=False, device="cpu")
 
     def model(mods, kind="sum"):
-        m = FusedRecommender(catalog.n_users, catalog.n_items, {k: feats.features[k] for k in mods},
-                             {k: feats.masks[k] for k in mods}, fusion=kind, dim=32)
+        m = FusedRecommender(catalog.n_users, catalog.n_items, feats.select(mods), fusion=kind, dim=32)
         fit(m, split, cfg)
         return m
 

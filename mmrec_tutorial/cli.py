@@ -88,7 +88,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     summary = exp.dataset.summary()
     print(f"{summary['dataset']}: {summary['users']} users, {summary['items']} items, "
           f"{summary['interactions']} interactions; features: "
-          + (", ".join(f"{m} {tuple(f.shape)}" for m, f in exp.features.items()) or "none"))
+          + (", ".join(f"{m} {tuple(f.shape)}" for m, f in exp.content.features.items()) if exp.content else "none"))
     for note in exp.notes:
         print(f"note: {note}")
     comp = exp.comparison

@@ -25,9 +25,9 @@ def test_mmrec_folder_loads_with_its_split_and_features():
     ds = load_mmrec(FIXTURES / "mmrec" / "tiny")
     assert (ds.name, ds.n_users, ds.n_items) == ("tiny", 20, 15)
     assert len(ds.interactions) == 100 and set(ds.interactions["x_label"]) == {0, 1, 2}
-    assert ds.features["text"].shape == (15, 8) and ds.features["image"].shape == (15, 6)
-    assert ds.features["text"].dtype == torch.float32
-    assert not ds.masks["image"][3] and ds.masks["image"].sum() == 14 and ds.masks["text"].all()
+    assert ds.content.features["text"].shape == (15, 8) and ds.content.features["image"].shape == (15, 6)
+    assert ds.content.features["text"].dtype == torch.float32
+    assert not ds.content.masks["image"][3] and ds.content.masks["image"].sum() == 14 and ds.content.masks["text"].all()
     assert ds.items["item_id"].iloc[2] == "B000000002"  # from i_id_mapping.csv
     split = ds.given_split()
     assert split.sizes() == {"train": 60, "valid": 20, "test": 20}
@@ -40,7 +40,7 @@ def test_mmrec_without_image_features_and_bad_files(tmp_path):
     (folder / "image_feat.npy").unlink()
     (folder / "tiny.inter").rename(folder / "baby.inter")
     ds = load_dataset(f"mmrec:{folder}")
-    assert ds.name == "baby" and set(ds.features) == {"text"}
+    assert ds.name == "baby" and set(ds.content.features) == {"text"}
     np.save(folder / "text_feat.npy", np.zeros((4, 8), np.float32))  # fewer rows than items
     with pytest.raises(DatasetFormatError, match="one row per itemID"):
         load_mmrec(folder)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.crossmodal import BidirectionalCrossAttention, DeltaMix, delta_mix, masked_softmax
 from mmrec_tutorial.data.splits import random_split
 from mmrec_tutorial.models.content import ItemContent
@@ -117,7 +118,7 @@ def _tiny_content(n_items=24, seed=0):
              "audio": torch.randn(n_items, 6, generator=gen)}
     masks = {m: torch.ones(n_items, dtype=torch.bool) for m in feats}
     masks["image"][:4] = False
-    return ItemContent(feats, masks, dim=8)
+    return ItemContent(ItemFeatures.from_tensors(feats, masks), dim=8)
 
 
 @pytest.mark.parametrize("cross", [True, False])

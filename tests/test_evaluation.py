@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.data import TEST, TRAIN, Split, random_split, temporal_split, with_cold_items
 from mmrec_tutorial.evaluation import (TABLE_METRICS, evaluate_models, evaluate_subsets, evaluate_trained,
                                        subset_interactions)
@@ -33,7 +34,7 @@ def comparison(split):
     """Three models trained once for the module (on one thread, like the conftest's one_thread)."""
     feats, masks = planted_content()
     models = {"popularity": lambda: Popularity(N_USERS, N_ITEMS), "bpr": lambda: BPRMF(N_USERS, N_ITEMS, dim=16),
-              "vbpr": lambda: VBPR(N_USERS, N_ITEMS, ItemContent(feats, masks, dim=16), dim=16)}
+              "vbpr": lambda: VBPR(N_USERS, N_ITEMS, ItemContent(ItemFeatures.from_tensors(feats, masks), dim=16), dim=16)}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -125,7 +126,7 @@ def test_exports_and_determinism(comparison, split):
     cell = comparison.formatted(("recall@20",)).loc[("vbpr", "warm"), "recall@20"]
     assert cell.count("[") == 1 and cell.startswith(f"{comparison.table.loc[('vbpr', 'warm'), 'recall@20']:.3f}")
     feats, masks = planted_content()
-    again = evaluate_models({"vbpr": lambda: VBPR(N_USERS, N_ITEMS, ItemContent(feats, masks, dim=16), dim=16)},
+    again = evaluate_models({"vbpr": lambda: VBPR(N_USERS, N_ITEMS, ItemContent(ItemFeatures.from_tensors(feats, masks), dim=16), dim=16)},
                             split, CFG, ks=(5, 10, 20), n_boot=200, device="cpu", progress=False)
     numbers = [c for c in comparison.table.columns if c not in ("split", "train_seconds")]
     assert np.allclose(again.table.loc["vbpr", numbers].to_numpy(float),

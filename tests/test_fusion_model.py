@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.data import TEST, random_split
 from mmrec_tutorial.fusion import FUSION_KINDS, WeightedSumFusion
 from mmrec_tutorial.models.fused import FusedRecommender, standardize_features
@@ -42,7 +43,7 @@ def synthetic(seed: int = 0):
 
 def build(kind: str, feats, masks, **kwargs) -> FusedRecommender:
     torch.manual_seed(0)
-    return FusedRecommender(N_USERS, N_ITEMS, feats, masks, fusion=kind, dim=8, **kwargs)
+    return FusedRecommender(N_USERS, N_ITEMS, ItemFeatures.from_tensors(feats, masks), fusion=kind, dim=8, **kwargs)
 
 
 @pytest.mark.parametrize("kind", FUSION_KINDS)
@@ -155,8 +156,8 @@ def test_random_mix_is_training_only_and_valid():
 def test_bad_inputs_are_reported():
     feats, masks, _ = synthetic()
     with pytest.raises(ValueError, match="n_items"):
-        FusedRecommender(N_USERS, N_ITEMS + 1, feats, masks)
+        FusedRecommender(N_USERS, N_ITEMS + 1, ItemFeatures.from_tensors(feats, masks))
     with pytest.raises(ValueError):
-        FusedRecommender(N_USERS, N_ITEMS, {})
+        FusedRecommender(N_USERS, N_ITEMS, ItemFeatures.from_tensors({}))
     with pytest.raises(ValueError, match="depends on the user"):
         build("attention", feats, masks).item_vectors()

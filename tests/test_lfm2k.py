@@ -75,9 +75,9 @@ def test_lfm2k_real_files():
     assert ds.root == folder
     assert (ds.n_users, ds.n_items, len(ds.interactions)) == (1858, 1425, 56345)
     assert ds.given_split().sizes() == {"train": 44327, "valid": 4799, "test": 7219}
-    assert {m: tuple(f.shape) for m, f in ds.features.items()} == {"text": (1425, 384), "vggish": (1425, 128),
+    assert {m: tuple(f.shape) for m, f in ds.content.features.items()} == {"text": (1425, 384), "vggish": (1425, 128),
                                                                     "whisper": (1425, 512)}
-    assert all(f.dtype.is_floating_point and f.dtype.itemsize == 4 for f in ds.features.values())  # float64 read as 32
+    assert all(f.dtype.is_floating_point and f.dtype.itemsize == 4 for f in ds.content.features.values())  # float64 read as 32
     assert ds.items["title"].str.len().gt(0).all() and ds.items["has_text"].all()
     first = ds.items.iloc[0]
     assert first["description"].startswith("Tags: ") and first["text"].startswith(first["title"] + ". ")
@@ -87,8 +87,8 @@ def test_lfm2k_real_files():
 def test_mmrec_spec_with_explicit_feature_files():
     folder = _real_lfm2k()
     ds = load_dataset(f"mmrec:{folder}#lfm2k;audio=whisper.npy")
-    assert list(ds.features) == ["audio"] and ds.features["audio"].shape == (1425, 512)
+    assert list(ds.content.features) == ["audio"] and ds.content.features["audio"].shape == (1425, 512)
     with pytest.raises(ValueError, match="<modality>=<file>"):
         load_dataset(f"mmrec:{folder}#lfm2k;whisper.npy")
-    np.testing.assert_array_equal(ds.features["audio"].numpy(),
+    np.testing.assert_array_equal(ds.content.features["audio"].numpy(),
                                   np.load(folder / "whisper.npy").astype(np.float32))

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.data import cold_start_split, random_split, temporal_split
 from mmrec_tutorial.models import (BPRMF, VBPR, DeepMF, ItemContent, Popularity, SASRec, bpr_loss,
                                    sampled_softmax_loss)
@@ -45,7 +46,7 @@ def planted_content(seed: int = 0) -> tuple[dict[str, torch.Tensor], dict[str, t
 
 def content(dim: int = 16) -> ItemContent:
     feats, masks = planted_content()
-    return ItemContent(feats, masks, dim=dim)
+    return ItemContent(ItemFeatures.from_tensors(feats, masks), dim=dim)
 
 
 FACTORIES = {
@@ -130,16 +131,16 @@ def test_content_rankers_rank_cold_items_and_id_only_ones_cannot():
 
 def test_item_content_ignores_absent_modalities_and_checks_shapes():
     feats, masks = planted_content()
-    module = ItemContent(feats, masks, dim=8)
+    module = ItemContent(ItemFeatures.from_tensors(feats, masks), dim=8)
     before = module(torch.tensor([5, 6]))
     changed = {k: v.clone() for k, v in feats.items()}
     changed["b"][5] += 100.0  # item 5 has no "b": its (garbage) row must not matter
-    after = ItemContent(changed, masks, dim=8)
+    after = ItemContent(ItemFeatures.from_tensors(changed, masks), dim=8)
     after.load_state_dict(module.state_dict())
     assert after(torch.tensor([5, 6]))[0].allclose(before[0], atol=1e-5)
     assert module().shape == (N_ITEMS, 8)
     with pytest.raises(ValueError, match="one row per item"):
-        ItemContent({"a": feats["a"], "b": feats["b"][:-1]}, dim=8)
+        ItemContent(ItemFeatures.from_tensors({"a": feats["a"], "b": feats["b"][:-1]}), dim=8)
 
 
 def test_popularity_ranks_by_training_counts(warm):

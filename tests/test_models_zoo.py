@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mmrec_tutorial.data.modalities import ItemFeatures
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.models.zoo import CONTENT_MODELS, MODEL_NAMES, build_model, default_config
 from mmrec_tutorial.train import TrainConfig
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small models run
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_name_builds_scores_and_has_a_config(name):
     feats, masks = planted_content()
-    model = build_model(name, N_USERS, N_ITEMS, feats, masks)
+    model = build_model(name, N_USERS, N_ITEMS, ItemFeatures.from_tensors(feats, masks))
     model.prepare(random_split(planted_interactions(), N_USERS, N_ITEMS, seed=0))
     with torch.no_grad():
         assert model.eval().full_scores(torch.tensor([0, 1])).shape == (2, N_ITEMS)

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..data.modalities import ItemProblem
 from ..device import autocast_dtype, pick_device
 
 __all__ = [
@@ -45,32 +46,6 @@ class ModelUnavailableError(RuntimeError):
 
     The message names the model, says why, and how to fall back to the offline default.
     """
-
-
-@dataclasses.dataclass(frozen=True)
-class ItemProblem:
-    """One finding about one item's input for one modality.
-
-    ``kind`` is one of ``missing`` (no path / file not found), ``empty`` (empty text),
-    ``corrupt`` / ``unreadable`` (cannot be decoded), ``silent`` (all-zero audio),
-    ``converted`` (grayscale / RGBA / palette image turned into RGB), ``resampled`` (audio at
-    another sampling rate), ``length`` (audio cropped or padded to the clip length).
-    ``masked`` says whether the item lost this modality (mask ``False``) or was repaired.
-    """
-
-    index: int
-    item_id: str | None
-    modality: str
-    kind: str
-    detail: str
-    masked: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ItemProblem:
-        return cls(**data)
 
 
 @dataclasses.dataclass

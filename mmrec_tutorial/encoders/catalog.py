@@ -10,7 +10,6 @@ model.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,60 +21,11 @@ import torch
 from .audio_ssl import SSLConfig
 from ..device import cpu_threads, polite_threads
 from .base import FILL_STRATEGIES, EncodedModality, ItemProblem, fill_missing, resolve_device
-from ..data.modalities import MODALITIES, item_text
+from ..data.modalities import MODALITIES, ItemFeatures, item_text
 from .cache import EmbeddingCache, hash_file, hash_text
 from .image_io import to_path
 
 __all__ = ["MODALITIES", "ItemFeatures", "encode_catalog", "item_texts"]
-
-
-@dataclasses.dataclass
-class ItemFeatures:
-    """Per-modality item vectors, aligned by row with ``item_ids``.
-
-    ``features[m]`` is ``(n_items, d_m)`` float32 (missing rows already filled, see
-    ``info[m]["fill"]``), ``masks[m]`` is ``(n_items,)`` bool (``True`` = the item really has
-    modality ``m``), ``problems[m]`` lists what was wrong with which item, and ``info[m]``
-    says which encoder and config made the vectors, whether they came from the cache, and
-    how long they took.
-    """
-
-    item_ids: list[str]
-    features: dict[str, torch.Tensor]
-    masks: dict[str, torch.Tensor]
-    problems: dict[str, list[ItemProblem]]
-    info: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-
-    @property
-    def dims(self) -> dict[str, int]:
-        """``{modality: d_m}``."""
-        return {m: int(f.shape[1]) for m, f in self.features.items()}
-
-    def __len__(self) -> int:
-        return len(self.item_ids)
-
-    def problems_frame(self) -> pd.DataFrame:
-        """One row per problem: modality, index, item_id, kind, detail, masked."""
-        rows = [p.to_dict() for ps in self.problems.values() for p in ps]
-        cols = ["modality", "index", "item_id", "kind", "detail", "masked"]
-        return pd.DataFrame(rows, columns=cols)[cols] if rows else pd.DataFrame(columns=cols)
-
-    def coverage(self) -> pd.DataFrame:
-        """Per modality: dim, items with the modality, share, fill strategy, encoder, cached."""
-        rows = []
-        for m, f in self.features.items():
-            mask = self.masks[m]
-            info = self.info.get(m, {})
-            rows.append({"modality": m, "dim": int(f.shape[1]), "present": int(mask.sum()),
-                         "share": round(float(mask.float().mean()) if len(mask) else 0.0, 3),
-                         "fill": info.get("fill"), "encoder": info.get("encoder"),
-                         "from_cache": info.get("from_cache")})
-        return pd.DataFrame(rows)
-
-    def to(self, device: torch.device | str) -> ItemFeatures:
-        """A copy with every tensor on ``device``."""
-        return dataclasses.replace(self, features={m: f.to(device) for m, f in self.features.items()},
-                                   masks={m: k.to(device) for m, k in self.masks.items()})
 
 
 def item_texts(items: pd.DataFrame) -> list[str | None]:
@@ -146,6 +96,44 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
             uses the cores other processes leave idle (see :func:`mmrec_tutorial.device.polite_threads`).
         progress: show tqdm progress bars.
     """
+    _check_request(items, modalities, fill)
+    device = resolve_device(device)
+    cache = EmbeddingCache(cache_dir) if use_cache else None
+    item_ids = [str(x) for x in items["item_id"].tolist()]
+    settings = {"text_model": text_model, "image_backbone": image_backbone,
+                "image_size": image_size if image_size is not None else 96 if quick else 128,
+                "audio_encoder": audio_encoder,
+                "ssl": ssl if ssl is not None else SSLConfig(epochs=5 if quick else SSLConfig.epochs, seed=seed),
+                "fallback": fallback, "allow_download": allow_download, "max_length": max_length}
+    plans = {m: _plan(m, items, Path(root), settings) for m in modalities}
+    with cpu_threads(num_threads if num_threads is not None else polite_threads()):
+        return _encode_all(plans, item_ids, device, cache, fill, progress)
+
+
+def _encode_all(plans: dict[str, Plan], item_ids: list[str], device: torch.device, cache: EmbeddingCache | None,
+                fill: str, progress: bool) -> ItemFeatures:
+    """Encode (or read from the cache) every planned modality, fill the rows of items without it."""
+    features: dict[str, torch.Tensor] = {}
+    masks: dict[str, torch.Tensor] = {}
+    problems: dict[str, list[ItemProblem]] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for modality in plans:
+        inputs, hashes, config, make, make_args = plans[modality]
+        start = time.perf_counter()
+        result, from_cache = _encode_one(modality, inputs, hashes, config, make, make_args, item_ids, device,
+                                         cache, progress)
+        result = result.with_item_ids(item_ids)
+        features[modality] = fill_missing(result.features, result.mask, fill)
+        masks[modality] = result.mask
+        problems[modality] = result.problems
+        info[modality] = {**result.info, "fill": fill, "from_cache": from_cache,
+                          "threads": torch.get_num_threads(),
+                          "total_seconds": round(time.perf_counter() - start, 3)}
+    return ItemFeatures(item_ids, features, masks, problems, info)
+
+
+def _check_request(items: pd.DataFrame, modalities: Sequence[str], fill: str) -> None:
+    """Raise a clear error for an unknown modality or fill, or an items table without the columns needed."""
     unknown = [m for m in modalities if m not in MODALITIES]
     if unknown:
         raise ValueError(f"unknown modalities {unknown}; choose from {MODALITIES}")
@@ -158,58 +146,33 @@ def encode_catalog(items: pd.DataFrame, root: str | Path, modalities: Sequence[s
                        "image, audio (image/audio: paths relative to root, empty when missing)")
     if "text" in modalities and not ({"title", "description"} & set(items.columns)):
         raise KeyError("items table has neither a 'title' nor a 'description' column for the text modality")
-    root = Path(root)
-    device = resolve_device(device)
-    cache = EmbeddingCache(cache_dir) if use_cache else None
-    item_ids = [str(x) for x in items["item_id"].tolist()]
-    if image_size is None:
-        image_size = 96 if quick else 128
-    if ssl is None:
-        ssl = SSLConfig(epochs=5 if quick else SSLConfig.epochs, seed=seed)
 
-    plans: dict[str, tuple[list[Any], list[str], dict[str, Any], Callable[..., Any], dict[str, Any]]] = {}
-    if "text" in modalities:
+
+Plan = tuple[list[Any], list[str], dict[str, Any], Callable[..., Any], dict[str, Any]]
+
+
+def _plan(modality: str, items: pd.DataFrame, root: Path, s: dict[str, Any]) -> Plan:
+    """What encoding ``modality`` takes: the inputs, their content hashes (the cache key), the
+    encoder's config, its factory and the factory's arguments."""
+    if modality == "text":
         from .text import TextEncoder
 
         texts = item_texts(items)
-        plans["text"] = (texts, [hash_text(t) for t in texts],
-                         TextEncoder.describe(text_model, max_length=max_length), _make_text,
-                         {"model": text_model, "fallback": fallback, "allow_download": allow_download,
-                          "max_length": max_length})
-    def media(column: str) -> tuple[list[Path | None], list[str]]:  # file paths and their content hashes
-        paths = [to_path(p, root) for p in items[column].tolist()]
-        return paths, [hash_file(p) for p in paths]
-
-    if "image" in modalities:
+        return (texts, [hash_text(t) for t in texts], TextEncoder.describe(s["text_model"], max_length=s["max_length"]),
+                _make_text, {"model": s["text_model"], "fallback": s["fallback"],
+                             "allow_download": s["allow_download"], "max_length": s["max_length"]})
+    paths = [to_path(p, root) for p in items[modality].tolist()]
+    hashes = [hash_file(p) for p in paths]
+    if modality == "image":
         from .image import ImageEncoder
 
-        plans["image"] = (*media("image"), ImageEncoder.describe(image_backbone, image_size=image_size), _make_image,
-                          {"backbone": image_backbone, "image_size": image_size, "fallback": fallback,
-                           "allow_download": allow_download})
-    if "audio" in modalities:
-        from .audio import AudioEncoder
+        return (paths, hashes, ImageEncoder.describe(s["image_backbone"], image_size=s["image_size"]), _make_image,
+                {"backbone": s["image_backbone"], "image_size": s["image_size"], "fallback": s["fallback"],
+                 "allow_download": s["allow_download"]})
+    from .audio import AudioEncoder
 
-        plans["audio"] = (*media("audio"), AudioEncoder.describe(audio_encoder, ssl=ssl), _make_audio,
-                          {"kind": audio_encoder, "ssl": ssl})
-
-    features: dict[str, torch.Tensor] = {}
-    masks: dict[str, torch.Tensor] = {}
-    problems: dict[str, list[ItemProblem]] = {}
-    info: dict[str, dict[str, Any]] = {}
-    with cpu_threads(num_threads if num_threads is not None else polite_threads()):
-        for modality in modalities:
-            inputs, hashes, config, make, make_args = plans[modality]
-            start = time.perf_counter()
-            result, from_cache = _encode_one(modality, inputs, hashes, config, make, make_args, item_ids, device,
-                                             cache, progress)
-            result = result.with_item_ids(item_ids)
-            features[modality] = fill_missing(result.features, result.mask, fill)
-            masks[modality] = result.mask
-            problems[modality] = result.problems
-            info[modality] = {**result.info, "fill": fill, "from_cache": from_cache,
-                              "threads": torch.get_num_threads(),
-                              "total_seconds": round(time.perf_counter() - start, 3)}
-    return ItemFeatures(item_ids, features, masks, problems, info)
+    return (paths, hashes, AudioEncoder.describe(s["audio_encoder"], ssl=s["ssl"]), _make_audio,
+            {"kind": s["audio_encoder"], "ssl": s["ssl"]})
 
 
 def _encode_one(modality: str, inputs: list[Any], hashes: list[str], config: dict[str, Any],

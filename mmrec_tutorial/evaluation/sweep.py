@@ -1,7 +1,7 @@
 """A tiny grid search, on validation only.
 
     from mmrec_tutorial.evaluation import sweep
-    table = sweep(lambda **kw: build_model("vbpr", n_users, n_items, feats, masks, **kw), split,
+    table = sweep(lambda **kw: build_model("vbpr", n_users, n_items, content, **kw), split,
                   {"lr": [1e-3, 5e-3], "reg": [1e-5, 1e-4], "dim": [32, 64]}, TrainConfig(epochs=40))
     table.head()   # best first, by validation Recall@20
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 import torch
 from torch import nn
 
+from ..data.modalities import ItemFeatures
 from ..encoders.base import ProjectionHead
 from ..fusion import WeightedSumFusion, make_fusion
 
@@ -66,9 +67,10 @@ def _checked_mask(modality: str, features: torch.Tensor, mask: torch.Tensor | No
 class ItemContent(nn.Module):
     """Fused content vector of items: ``forward(items (b,)) -> (b, dim)``; ``forward() -> (n_items, dim)``.
 
-    ``features``: ``{modality: (n_items, d_m)}``, z-scored per column over the items that have the
-    modality (:func:`standardize_features`: encoders differ wildly in scale); ``masks``:
-    ``{modality: (n_items,)}`` bool (default: all present). ``fusion``: any module with the fusion
+    ``content``: the items' :class:`~mmrec_tutorial.data.modalities.ItemFeatures` (every modality's
+    ``(n_items, d_m)`` features, z-scored here per column over the items that have the modality,
+    :func:`standardize_features`: encoders differ wildly in scale; and its ``(n_items,)`` mask).
+    ``fusion``: any module with the fusion
     interface, or a kind for :func:`~mmrec_tutorial.fusion.make_fusion` (``"attention"``, ...)
     built with ``fusion_kwargs`` after the projection heads (default: :func:`default_fusion`).
     ``hidden``: width of a hidden layer in each projection (None: linear); ``dropout``: inside it.
@@ -76,11 +78,11 @@ class ItemContent(nn.Module):
     memorise items by a few feature columns (it regularises content models a lot on small catalogs).
     """
 
-    def __init__(self, features: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None = None,
-                 dim: int = 64, fusion: nn.Module | str | None = None, hidden: int | None = None,
-                 dropout: float = 0.0, input_dropout: float = 0.0,
+    def __init__(self, content: ItemFeatures, dim: int = 64, fusion: nn.Module | str | None = None,
+                 hidden: int | None = None, dropout: float = 0.0, input_dropout: float = 0.0,
                  fusion_kwargs: Mapping[str, object] | None = None) -> None:
         super().__init__()
+        features, masks = content.features, content.masks
         if not features:
             raise ValueError("ItemContent needs at least one modality's features")
         sizes = {m: f.shape[0] for m, f in features.items()}

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.modalities import ItemFeatures
 from ..data.splits import TRAIN, Split
 from ..fusion import AttentionFusion, Fusion, LateFusion
 from .base import Recommender, squared_norms
@@ -71,9 +72,8 @@ def _fusion_kwargs(kind: str, query: str, query_dim: int, dim: int, n_modalities
 class FusedRecommender(Recommender):
     """Two-tower ranker over projected and fused modality features (see the module docstring).
 
-    ``features``: ``{modality: (n_items, d_m)}``; ``masks``: ``{modality: (n_items,)}`` bool
-    (default: all present). ``fusion``: a :class:`~mmrec_tutorial.fusion.Fusion` or a kind for
-    :func:`~mmrec_tutorial.fusion.make_fusion` (``"sum"``, ``"learned_sum"``, ``"concat"``,
+    ``content``: the items' :class:`~mmrec_tutorial.data.modalities.ItemFeatures`. ``fusion``: a
+    :class:`~mmrec_tutorial.fusion.Fusion` or a kind for :func:`~mmrec_tutorial.fusion.make_fusion` (``"sum"``, ``"learned_sum"``, ``"concat"``,
     ``"gated"``, ``"attention"``, ``"late"``), built with ``fusion_kwargs`` and
     ``modality_dropout``. Attention built here gets a user query: ``query="embedding"`` (its own
     ``(n_users, query_dim)`` embedding ``q_u``), ``"user"`` (the user vector ``p_u``) or
@@ -86,12 +86,13 @@ class FusedRecommender(Recommender):
     are read-only views of its parts (checkpoint keys ``content.heads.*`` / ``content.fusion.*``).
     """
 
-    def __init__(self, n_users: int, n_items: int, features: Mapping[str, torch.Tensor],
-                 masks: Mapping[str, torch.Tensor] | None = None, fusion: str | Fusion = "attention", dim: int = 64,
+    def __init__(self, n_users: int, n_items: int, content: ItemFeatures, fusion: str | Fusion = "attention",
+                 dim: int = 64,
                  item_id: bool = False, item_bias: bool = True, query: str = "embedding", query_dim: int = 16,
                  hidden: int | None = None, modality_dropout: float = 0.0, init_std: float = 0.1,
                  fusion_kwargs: dict | None = None) -> None:
         super().__init__(n_users, n_items)
+        features = content.features
         if not features:
             raise ValueError("FusedRecommender needs the features of at least one modality")
         if query not in QUERIES:
@@ -101,7 +102,7 @@ class FusedRecommender(Recommender):
         kwargs = (_fusion_kwargs(fusion, query, query_dim, dim, len(features), modality_dropout, fusion_kwargs)
                   if isinstance(fusion, str) else None)
         # the content tower: heads first, then the fusion (a kind is built inside, after the heads)
-        self.content = ItemContent(features, masks, dim=dim, fusion=fusion, hidden=hidden, fusion_kwargs=kwargs)
+        self.content = ItemContent(content, dim=dim, fusion=fusion, hidden=hidden, fusion_kwargs=kwargs)
         self.content.check_items(n_items)
         fusion = self.content.fusion
         if tuple(fusion.modalities) != self.modalities:

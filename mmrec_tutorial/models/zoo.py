@@ -1,6 +1,7 @@
 """Rankers by name, with defaults that train well without a sweep.
 
-``build_model("vbpr", n_users, n_items, features, masks)`` builds a ranker;
+``build_model("vbpr", n_users, n_items, content)`` builds a ranker (``content``: the items'
+:class:`~mmrec_tutorial.data.modalities.ItemFeatures`);
 ``default_config("vbpr")`` gives the ``TrainConfig`` keyword arguments it was tuned with (on the
 sample catalog's random split; see ``benchmarks/ranking.py``). Names:
 
@@ -21,12 +22,12 @@ sasrec-id      :class:`~.sasrec.SASRec` over IDs only                       no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import nn
 
+from ..data.modalities import ItemFeatures
 from .base import Recommender
 from .content import ItemContent
 from .deep_mf import DeepMF
@@ -35,7 +36,6 @@ from .popularity import Popularity
 from .sasrec import SASRec
 from .vbpr import VBPR
 
-Features = Mapping[str, torch.Tensor]
 
 #: TrainConfig keyword arguments per model (``epochs`` is the cap; early stopping decides).
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
@@ -55,69 +55,67 @@ CONTENT_MODELS = ("deepmf", "vbpr", "fusion", "crossmodal", "sasrec")
 SEQUENCE_MODELS = ("sasrec", "sasrec-id")
 
 
-def _require_features(features: Features | None, name: str) -> Features:
-    """``features`` (``{modality: (n_items, d_m)}``), or a ``ValueError`` naming model ``name`` if there are none."""
-    if not features:
-        raise ValueError(f"model {name!r} needs item content features (e.g. from encoders.encode_catalog)")
-    return features
+def _require_content(content: ItemFeatures | None, name: str) -> ItemFeatures:
+    """``content``, or a ``ValueError`` naming model ``name`` if there is none."""
+    if content is None or not content.features:
+        raise ValueError(f"model {name!r} needs item content (an ItemFeatures, e.g. from encoders.encode_catalog)")
+    return content
 
 
-def _content(features: Features | None, masks: Features | None, dim: int, fusion: nn.Module | None,
-             name: str, input_dropout: float = 0.0) -> ItemContent:
-    """The content tower of model ``name``: fused ``(n_items, dim)`` content of ``features``."""
-    return ItemContent(_require_features(features, name), masks, dim=dim, fusion=fusion, input_dropout=input_dropout)
+def _tower(content: ItemFeatures | None, dim: int, fusion: nn.Module | None, name: str,
+           input_dropout: float = 0.0) -> ItemContent:
+    """The content tower of model ``name``: fused ``(n_items, dim)`` vectors of ``content``."""
+    return ItemContent(_require_content(content, name), dim=dim, fusion=fusion, input_dropout=input_dropout)
 
 
-def _fused(n_users: int, n_items: int, features: Features | None, masks: Features | None,
-           fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+def _fused(n_users: int, n_items: int, content: ItemFeatures | None, fusion: nn.Module | None,
+           kwargs: dict[str, Any]) -> Recommender:
     """The ``"fusion"`` model: a :class:`~.fused.FusedRecommender` (it builds its own content tower)."""
     from .fused import FusedRecommender  # noqa: PLC0415
 
-    features = _require_features(features, "fusion")
-    return FusedRecommender(n_users, n_items, features, masks, **({"fusion": fusion} if fusion else {}), **kwargs)
+    content = _require_content(content, "fusion")
+    return FusedRecommender(n_users, n_items, content, **({"fusion": fusion} if fusion else {}), **kwargs)
 
 
-def _crossmodal(n_users: int, n_items: int, features: Features | None, masks: Features | None,
-                fusion: nn.Module | None, kwargs: dict[str, Any]) -> Recommender:
+def _crossmodal(n_users: int, n_items: int, content: ItemFeatures | None, fusion: nn.Module | None,
+                kwargs: dict[str, Any]) -> Recommender:
     """The ``"crossmodal"`` model: a :class:`~.crossmodal_ranker.CrossModalRanker` over an ItemContent."""
     from .crossmodal_ranker import CrossModalRanker  # noqa: PLC0415
 
-    content = _content(features, masks, kwargs.pop("dim", 64), fusion, "crossmodal")
-    return CrossModalRanker(n_users, n_items, content, **kwargs)
+    return CrossModalRanker(n_users, n_items, _tower(content, kwargs.pop("dim", 64), fusion, "crossmodal"), **kwargs)
 
 
 def _builders() -> dict[str, Callable[..., Recommender]]:
-    """Model name -> ``builder(n_users, n_items, features, masks, fusion, kwargs) -> Recommender``."""
+    """Model name -> ``builder(n_users, n_items, content, fusion, kwargs) -> Recommender``."""
     return {
         "fusion": _fused,
         "crossmodal": _crossmodal,
-        "popularity": lambda n_u, n_i, f, m, fu, kw: Popularity(n_u, n_i),
-        "bpr": lambda n_u, n_i, f, m, fu, kw: BPRMF(n_u, n_i, **kw),
-        "deepmf-id": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, None, **kw),
-        "deepmf": lambda n_u, n_i, f, m, fu, kw: DeepMF(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "deepmf",
-                                                                           kw.pop("input_dropout", 0.0)), **kw),
-        "vbpr": lambda n_u, n_i, f, m, fu, kw: VBPR(n_u, n_i, _content(f, m, kw.pop("content_dim", 64), fu, "vbpr",
-                                                                       kw.pop("input_dropout", 0.0)), **kw),
-        "sasrec": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, _content(f, m, kw.get("dim", 64), fu, "sasrec"),
-                                                        **kw),
-        "sasrec-id": lambda n_u, n_i, f, m, fu, kw: SASRec(n_u, n_i, None, **kw),
+        "popularity": lambda n_u, n_i, c, fu, kw: Popularity(n_u, n_i),
+        "bpr": lambda n_u, n_i, c, fu, kw: BPRMF(n_u, n_i, **kw),
+        "deepmf-id": lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, None, **kw),
+        "deepmf": lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, _tower(c, kw.get("dim", 64), fu, "deepmf",
+                                                                      kw.pop("input_dropout", 0.0)), **kw),
+        "vbpr": lambda n_u, n_i, c, fu, kw: VBPR(n_u, n_i, _tower(c, kw.pop("content_dim", 64), fu, "vbpr",
+                                                                  kw.pop("input_dropout", 0.0)), **kw),
+        "sasrec": lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, _tower(c, kw.get("dim", 64), fu, "sasrec"), **kw),
+        "sasrec-id": lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, None, **kw),
     }
 
 
 MODEL_NAMES: tuple[str, ...] = tuple(DEFAULT_CONFIGS)
 
 
-def build_model(name: str, n_users: int, n_items: int, features: Features | None = None,
-                masks: Features | None = None, fusion: nn.Module | None = None, **kwargs: Any) -> Recommender:
+def build_model(name: str, n_users: int, n_items: int, content: ItemFeatures | None = None,
+                fusion: nn.Module | None = None, **kwargs: Any) -> Recommender:
     """A ranker by name (see the module docstring); ``kwargs`` go to its constructor.
 
-    ``features``: ``{modality: (n_items, d_m)}`` and ``masks``: ``{modality: (n_items,)}`` for the
-    content models; ``fusion`` replaces the default learnable weighted sum.
+    ``content``: the items' :class:`~mmrec_tutorial.data.modalities.ItemFeatures`, for the content
+    models; ``fusion`` replaces the default learnable weighted sum.
     """
     builders = _builders()
     if name not in builders:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    return builders[name](n_users, n_items, features, masks, fusion, dict(kwargs))
+    return builders[name](n_users, n_items, content, fusion, dict(kwargs))
 
 
 def default_config(name: str) -> dict[str, Any]:

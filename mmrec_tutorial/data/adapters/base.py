@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..catalog import Catalog
-from ..modalities import MODALITIES
+from ..modalities import MODALITIES, ItemFeatures
 from ..splits import Split
 
 ITEM_COLUMNS = ("item_idx", "item_id", "title", "description", "text", "image", "audio", "has_text", "has_image",
@@ -33,9 +32,9 @@ class RecDataset:
     (and x_label when the source fixes the split, as MMRec's files do). ``items``: the columns of
     :data:`ITEM_COLUMNS` (title and description make the text the text encoder reads; ``text`` is
     the joined text, for display; media paths are relative to ``root``, or None).
-    ``features`` / ``masks``: precomputed item features ``{modality: (n_items, d)}`` and
-    ``{modality: (n_items,)}`` bool (e.g. MMRec's ``text_feat.npy``); encoders add the others.
-    ``catalog`` is set for catalogs of the course's own format (galleries use it).
+    ``content``: the precomputed item content, one :class:`~mmrec_tutorial.data.modalities.ItemFeatures`
+    (e.g. MMRec's ``text_feat.npy``), or ``None``; encoders add the raw media's modalities
+    (``evaluation.item_features``). ``catalog`` is set for catalogs of the course's own format.
     """
 
     name: str
@@ -44,8 +43,7 @@ class RecDataset:
     interactions: pd.DataFrame
     items: pd.DataFrame
     root: Path | None = None
-    features: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
-    masks: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+    content: ItemFeatures | None = None
     source: str = ""
     notes: list[str] = dataclasses.field(default_factory=list)
     catalog: Catalog | None = None
@@ -54,6 +52,11 @@ class RecDataset:
     def has_given_split(self) -> bool:
         """Whether the source fixes train/valid/test (an ``x_label`` column)."""
         return "x_label" in self.interactions.columns
+
+    @property
+    def has_timestamps(self) -> bool:
+        """Whether the interactions carry real times (more than one distinct timestamp)."""
+        return "timestamp" in self.interactions and self.interactions["timestamp"].nunique() > 1
 
     def given_split(self) -> Split:
         """The source's own split (MMRec's ``x_label``); raises when there is none."""
@@ -64,7 +67,8 @@ class RecDataset:
     def summary(self) -> dict[str, object]:
         """Counts for a quick look: users, items, interactions, density, modalities."""
         n = len(self.interactions)
-        modalities = sorted(set(self.features) | {m for m in MODALITIES if self.items[f"has_{m}"].any()})
+        given = self.content.modalities if self.content is not None else []
+        modalities = given + [m for m in MODALITIES if m not in given and self.items[f"has_{m}"].any()]
         return {"dataset": self.name, "users": self.n_users, "items": self.n_items, "interactions": n,
                 "density": n / max(1, self.n_users * self.n_items), "modalities": ", ".join(modalities)}
 

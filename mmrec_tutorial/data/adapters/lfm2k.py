@@ -60,6 +60,7 @@ def load_lfm2k(folder: str | Path | None = None, cache_dir: str | Path | None = 
                             for t in tags.reindex(artists)]
     items["text"] = [item_text(t, d) for t, d in zip(items["title"], items["description"])]
     items["has_text"] = items["text"].notna()
+    ds.content.item_ids = items["item_id"].tolist()  # type: ignore[union-attr]  (the three feature files)
     ds.source = f"Last.fm 2K, multimodal (Spillo et al., 2025); {FILE_SETS['lfm2k'].licence}"
     ds.notes.append("no timestamps in this dataset: the temporal split (and the sequence models) cannot run")
     return ds

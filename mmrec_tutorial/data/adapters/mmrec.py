@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..modalities import ItemFeatures, ItemProblem
 from .base import DatasetFormatError, DatasetUnavailableError, RecDataset, empty_items, keep_first_pairs
 
 INTER_COLUMNS = ("userID", "itemID", "rating", "timestamp", "x_label")
@@ -122,9 +123,19 @@ def load_mmrec(folder: str | Path, name: str | None = None, files: dict[str, str
     for m in features:
         if f"has_{m}" in items:
             items[f"has_{m}"] = masks[m].numpy()
-    return RecDataset(name, n_users, n_items, inter, items, root=folder, features=features, masks=masks,
+    content = _content(items["item_id"].tolist(), features, masks, files) if features else None
+    return RecDataset(name, n_users, n_items, inter, items, root=folder, content=content,
                       source=f"MMRec format ({inter_path.name}" + "".join(f", {m}: {files[m]}" for m in features)
                              + ")", notes=notes)
+
+
+def _content(item_ids: list[str], features: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
+             files: dict[str, str]) -> ItemFeatures:
+    """The feature files as one content object; an all-zero row is a problem of its item (masked)."""
+    problems = {m: [ItemProblem(i, item_ids[i], m, "missing", f"all-zero row {i} in {files[m]}", True)
+                    for i in torch.nonzero(~masks[m]).flatten().tolist()] for m in features}
+    info = {m: {"source": files[m], "encoder": f"precomputed ({files[m]})", "fill": "zeros"} for m in features}
+    return ItemFeatures(item_ids, features, masks, problems, info)
 
 
 def _item_names(folder: Path, n_items: int) -> list[str] | None:
