@@ -27,7 +27,7 @@ Late fusion (:class:`LateFusion`) is the same weighted sum applied to *scores* i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +35,7 @@ from torch import nn
 
 from .data.modalities import MODALITIES
 
-__all__ = ["MODALITIES", "FUSION_KINDS", "Fusion", "WeightedSumFusion", "LateFusion", "ConcatFusion",
+__all__ = ["MODALITIES", "FUSIONS", "FUSION_KINDS", "Fusion", "WeightedSumFusion", "LateFusion", "ConcatFusion",
            "GatedFusion", "AttentionFusion", "make_fusion", "stack_masks", "renormalize", "masked_softmax",
            "modality_dropout", "normalize_weights", "simplex_grid"]
 
@@ -370,22 +370,21 @@ class AttentionFusion(Fusion):
 
 
 #: Names accepted by :func:`make_fusion`.
-FUSION_KINDS: tuple[str, ...] = ("sum", "learned_sum", "concat", "gated", "attention", "late")
+#: Fusion kind -> ``build(modalities, dim, **kwargs)``. Adding a fusion is one class above and one entry here.
+FUSIONS: dict[str, Callable[..., Fusion]] = {
+    "sum": lambda modalities, dim, **kw: WeightedSumFusion(modalities, dim, learnable=False, **kw),
+    "learned_sum": lambda modalities, dim, **kw: WeightedSumFusion(modalities, dim, learnable=True, **kw),
+    "concat": ConcatFusion,
+    "gated": GatedFusion,
+    "attention": AttentionFusion,
+    "late": lambda modalities, dim, **kw: LateFusion(modalities, None, learnable=True, **kw),
+}
+FUSION_KINDS: tuple[str, ...] = tuple(FUSIONS)
 
 
 def make_fusion(kind: str, modalities: Sequence[str] = MODALITIES, dim: int = 64, **kwargs) -> Fusion:
     """Build a fusion module by name: ``"sum"`` (fixed weights, ``weights=``), ``"learned_sum"``,
     ``"concat"``, ``"gated"``, ``"attention"`` (``query_dim=``, ``item_aware=``) or ``"late"``."""
-    if kind == "sum":
-        return WeightedSumFusion(modalities, dim, learnable=False, **kwargs)
-    if kind == "learned_sum":
-        return WeightedSumFusion(modalities, dim, learnable=True, **kwargs)
-    if kind == "late":
-        return LateFusion(modalities, None, learnable=True, **kwargs)
-    if kind == "concat":
-        return ConcatFusion(modalities, dim, **kwargs)
-    if kind == "gated":
-        return GatedFusion(modalities, dim, **kwargs)
-    if kind == "attention":
-        return AttentionFusion(modalities, dim, **kwargs)
-    raise ValueError(f"unknown fusion {kind!r}; choose one of {FUSION_KINDS}")
+    if kind not in FUSIONS:
+        raise ValueError(f"unknown fusion {kind!r}; choose one of {FUSION_KINDS}")
+    return FUSIONS[kind](modalities, dim, **kwargs)

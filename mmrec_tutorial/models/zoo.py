@@ -22,6 +22,7 @@ sasrec-id      :class:`~.sasrec.SASRec` over IDs only                       no
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -35,24 +36,6 @@ from .factor import BPRMF
 from .popularity import Popularity
 from .sasrec import SASRec
 from .vbpr import VBPR
-
-
-#: TrainConfig keyword arguments per model (``epochs`` is the cap; early stopping decides).
-DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
-    "popularity": {},
-    "bpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "epochs": 100, "patience": 5},
-    "deepmf-id": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
-    "deepmf": {"lr": 2e-3, "batch_size": 1024, "reg": 1e-3, "epochs": 100, "patience": 5},
-    "vbpr": {"lr": 5e-3, "batch_size": 1024, "reg": 3e-2, "epochs": 100, "patience": 5},
-    "fusion": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
-    "crossmodal": {"lr": 5e-3, "batch_size": 1024, "reg": 1e-4, "epochs": 100, "patience": 5},
-    "sasrec": {"lr": 5e-3, "batch_size": 128, "epochs": 100, "patience": 5, "max_len": 50},
-    "sasrec-id": {"lr": 5e-3, "batch_size": 128, "epochs": 100, "patience": 5, "max_len": 50},
-}
-#: Models that need item content (``features``) to be built.
-CONTENT_MODELS = ("deepmf", "vbpr", "fusion", "crossmodal", "sasrec")
-#: Models trained on a temporal (leave-last-out) split.
-SEQUENCE_MODELS = ("sasrec", "sasrec-id")
 
 
 def _require_content(content: ItemFeatures | None, name: str) -> ItemFeatures:
@@ -85,24 +68,48 @@ def _crossmodal(n_users: int, n_items: int, content: ItemFeatures | None, fusion
     return CrossModalRanker(n_users, n_items, _tower(content, kwargs.pop("dim", 64), fusion, "crossmodal"), **kwargs)
 
 
-def _builders() -> dict[str, Callable[..., Recommender]]:
-    """Model name -> ``builder(n_users, n_items, content, fusion, kwargs) -> Recommender``."""
-    return {
-        "fusion": _fused,
-        "crossmodal": _crossmodal,
-        "popularity": lambda n_u, n_i, c, fu, kw: Popularity(n_u, n_i),
-        "bpr": lambda n_u, n_i, c, fu, kw: BPRMF(n_u, n_i, **kw),
-        "deepmf-id": lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, None, **kw),
-        "deepmf": lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, _tower(c, kw.get("dim", 64), fu, "deepmf",
-                                                                      kw.pop("input_dropout", 0.0)), **kw),
-        "vbpr": lambda n_u, n_i, c, fu, kw: VBPR(n_u, n_i, _tower(c, kw.pop("content_dim", 64), fu, "vbpr",
-                                                                  kw.pop("input_dropout", 0.0)), **kw),
-        "sasrec": lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, _tower(c, kw.get("dim", 64), fu, "sasrec"), **kw),
-        "sasrec-id": lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, None, **kw),
-    }
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """One entry of the zoo: how to build the model (``build(n_users, n_items, content, fusion,
+    kwargs)``), the ``TrainConfig`` keyword arguments it trains well with (``epochs`` is the cap;
+    early stopping decides), whether it needs item content and whether it reads sequences."""
+
+    build: Callable[[int, int, ItemFeatures | None, nn.Module | None, dict[str, Any]], Recommender]
+    config: dict[str, Any]
+    content: bool = False
+    sequence: bool = False
 
 
-MODEL_NAMES: tuple[str, ...] = tuple(DEFAULT_CONFIGS)
+_SGD = {"batch_size": 1024, "epochs": 100, "patience": 5}
+#: The zoo: adding a model is one file in ``models/`` and one entry here.
+ZOO: dict[str, ModelSpec] = {
+    "popularity": ModelSpec(lambda n_u, n_i, c, fu, kw: Popularity(n_u, n_i), {}),
+    "bpr": ModelSpec(lambda n_u, n_i, c, fu, kw: BPRMF(n_u, n_i, **kw), {**_SGD, "lr": 5e-3, "reg": 3e-2}),
+    "deepmf-id": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, None, **kw), {**_SGD, "lr": 2e-3, "reg": 1e-3}),
+    "deepmf": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(
+        n_u, n_i, _tower(c, kw.get("dim", 64), fu, "deepmf", kw.pop("input_dropout", 0.0)), **kw),
+        {**_SGD, "lr": 2e-3, "reg": 1e-3}, content=True),
+    "vbpr": ModelSpec(lambda n_u, n_i, c, fu, kw: VBPR(
+        n_u, n_i, _tower(c, kw.pop("content_dim", 64), fu, "vbpr", kw.pop("input_dropout", 0.0)), **kw),
+        {**_SGD, "lr": 5e-3, "reg": 3e-2}, content=True),
+    "fusion": ModelSpec(_fused, {**_SGD, "lr": 5e-3, "reg": 1e-4}, content=True),
+    "crossmodal": ModelSpec(_crossmodal, {**_SGD, "lr": 5e-3, "reg": 1e-4}, content=True),
+    "sasrec": ModelSpec(lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, _tower(c, kw.get("dim", 64), fu, "sasrec"), **kw),
+                        {**_SGD, "lr": 5e-3, "batch_size": 128, "max_len": 50}, content=True, sequence=True),
+    "sasrec-id": ModelSpec(lambda n_u, n_i, c, fu, kw: SASRec(n_u, n_i, None, **kw),
+                           {**_SGD, "lr": 5e-3, "batch_size": 128, "max_len": 50}, sequence=True),
+}
+MODEL_NAMES: tuple[str, ...] = tuple(ZOO)
+#: Models that need item content to be built.
+CONTENT_MODELS: tuple[str, ...] = tuple(name for name, spec in ZOO.items() if spec.content)
+#: Models trained on a temporal (leave-last-out) split.
+SEQUENCE_MODELS: tuple[str, ...] = tuple(name for name, spec in ZOO.items() if spec.sequence)
+
+
+def _spec(name: str) -> ModelSpec:
+    if name not in ZOO:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    return ZOO[name]
 
 
 def build_model(name: str, n_users: int, n_items: int, content: ItemFeatures | None = None,
@@ -112,14 +119,9 @@ def build_model(name: str, n_users: int, n_items: int, content: ItemFeatures | N
     ``content``: the items' :class:`~mmrec_tutorial.data.modalities.ItemFeatures`, for the content
     models; ``fusion`` replaces the default learnable weighted sum.
     """
-    builders = _builders()
-    if name not in builders:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    return builders[name](n_users, n_items, content, fusion, dict(kwargs))
+    return _spec(name).build(n_users, n_items, content, fusion, dict(kwargs))
 
 
 def default_config(name: str) -> dict[str, Any]:
     """``TrainConfig`` keyword arguments that train ``name`` well (a copy; edit freely)."""
-    if name not in DEFAULT_CONFIGS:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    return dict(DEFAULT_CONFIGS[name])
+    return dict(_spec(name).config)

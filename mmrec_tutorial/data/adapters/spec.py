@@ -19,6 +19,7 @@ checksum) when ``download`` is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..catalog import load_catalog
@@ -28,23 +29,6 @@ from .download import ensure_archive
 from .lfm2k import load_lfm2k
 from .mmrec import load_mmrec
 from .movielens import load_movielens
-
-KINDS = ("sample", "catalog", "mmrec", "lfm2k", "movielens-100k", "movielens-1m")
-
-
-def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``"mmrec:/data/baby"`` -> ``("mmrec", "/data/baby")``; checks the kind."""
-    kind, sep, arg = spec.strip().partition(":")
-    kind = kind.lower()
-    if kind not in KINDS:
-        raise ValueError(f"unknown dataset spec {spec!r}; use one of: sample, catalog:<folder>, "
-                         "mmrec:<folder>[#<name>][;<modality>=<file>...], lfm2k[:<folder>], "
-                         "movielens-100k[:<folder>], movielens-1m[:<folder>]")
-    if kind in ("catalog", "mmrec") and not arg:
-        raise ValueError(f"dataset spec {spec!r} needs a folder: {kind}:<folder>")
-    if kind == "sample" and arg:
-        raise ValueError("the spec 'sample' takes no folder; use catalog:<folder> for another catalog")
-    return kind, (arg or None) if sep else None
 
 
 def _mmrec_parts(arg: str) -> tuple[str, str | None, dict[str, str] | None]:
@@ -60,6 +44,51 @@ def _mmrec_parts(arg: str) -> tuple[str, str | None, dict[str, str] | None]:
     return folder, name or None, files or None
 
 
+Loader = Callable[[str | None, Path | None, bool, bool], RecDataset]
+
+
+def _catalog(folder: str | None, cache_dir: Path | None, download: bool, check_media: bool) -> RecDataset:
+    """A catalog of the course's format (``None``: the sample), loaded and cleaned."""
+    root = Path(folder) if folder is not None else sample_data_dir()
+    return from_catalog(load_catalog(root, check_media=check_media)[0], "sample" if folder is None else root.name)
+
+
+def _movielens(variant: str) -> Loader:
+    """The loader of MovieLens ``variant``: the given folder, else the cache (downloaded if allowed)."""
+    def load(folder: str | None, cache_dir: Path | None, download: bool, check_media: bool) -> RecDataset:
+        path = Path(folder) if folder else ensure_archive(f"movielens-{variant}", cache_dir, download=download)
+        return load_movielens(path, variant)
+    return load
+
+
+#: Spec kind -> loader ``(folder or None, cache_dir, download, check_media) -> RecDataset``, and
+#: whether the kind needs a folder. Adding a dataset is one adapter file and one entry here.
+LOADERS: dict[str, tuple[Loader, bool]] = {
+    "sample": (lambda f, c, d, m: _catalog(None, c, d, m), False),
+    "catalog": (_catalog, True),
+    "mmrec": (lambda f, c, d, m: load_mmrec(*_mmrec_parts(f)), True),  # type: ignore[arg-type]
+    "lfm2k": (lambda f, c, d, m: load_lfm2k(f, c, download=d), False),
+    "movielens-100k": (_movielens("100k"), False),
+    "movielens-1m": (_movielens("1m"), False),
+}
+KINDS = tuple(LOADERS)
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """``"mmrec:/data/baby"`` -> ``("mmrec", "/data/baby")``; checks the kind."""
+    kind, sep, arg = spec.strip().partition(":")
+    kind = kind.lower()
+    if kind not in KINDS:
+        raise ValueError(f"unknown dataset spec {spec!r}; use one of: sample, catalog:<folder>, "
+                         "mmrec:<folder>[#<name>][;<modality>=<file>...], lfm2k[:<folder>], "
+                         "movielens-100k[:<folder>], movielens-1m[:<folder>]")
+    if LOADERS[kind][1] and not arg:
+        raise ValueError(f"dataset spec {spec!r} needs a folder: {kind}:<folder>")
+    if kind == "sample" and arg:
+        raise ValueError("the spec 'sample' takes no folder; use catalog:<folder> for another catalog")
+    return kind, (arg or None) if sep else None
+
+
 def load_dataset(spec: str, cache_dir: str | Path | None = None, download: bool = True,
                  check_media: bool = True) -> RecDataset:
     """Load the dataset a spec names (see the module docstring).
@@ -68,15 +97,4 @@ def load_dataset(spec: str, cache_dir: str | Path | None = None, download: bool 
     :class:`~.base.DatasetFormatError` (files malformed) with a message that says what to do.
     """
     kind, arg = parse_spec(spec)
-    if kind == "sample":
-        return from_catalog(load_catalog(sample_data_dir(), check_media=check_media)[0], "sample")
-    if kind == "catalog":
-        folder = Path(arg)  # type: ignore[arg-type]
-        return from_catalog(load_catalog(folder, check_media=check_media)[0], folder.name)
-    if kind == "mmrec":
-        return load_mmrec(*_mmrec_parts(arg))  # type: ignore[arg-type]
-    if kind == "lfm2k":
-        return load_lfm2k(arg, cache_dir, download=download)
-    variant = kind.split("-")[1]
-    folder = Path(arg) if arg else ensure_archive(kind, cache_dir, download=download)
-    return load_movielens(folder, variant)
+    return LOADERS[kind][0](arg, None if cache_dir is None else Path(cache_dir), download, check_media)
