@@ -82,6 +82,19 @@ def _rank_order(scores: torch.Tensor) -> torch.Tensor:
     return torch.sort(scores, dim=1, descending=True, stable=True).indices
 
 
+def _top_k_order(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """The first ``k`` columns of :func:`_rank_order` ``(b, k)``, without sorting every item: the
+    items above the k-th best score, then those tied with it by lower index, then ordered."""
+    kth = torch.topk(scores, k, dim=1).values[:, -1:]  # (b, 1)
+    above = scores > kth
+    tied = scores == kth
+    room = k - above.sum(dim=1, keepdim=True)
+    chosen = above | (tied & (torch.cumsum(tied, dim=1) <= room))  # exactly k per row
+    items = torch.nonzero(chosen)[:, 1].view(len(scores), k)  # ascending index within each row
+    order = torch.sort(torch.gather(scores, 1, items), dim=1, descending=True, stable=True).indices
+    return torch.gather(items, 1, order)
+
+
 def _positions(order: torch.Tensor) -> torch.Tensor:
     """Each item's 0-based position ``(b, n)`` in ``order`` ``(b, n)``."""
     positions = torch.empty_like(order)
@@ -121,7 +134,7 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
         raise ValueError("an item is both relevant and excluded; test and training items overlap")
     b, n_items = scores.shape
     scores = scores.float().masked_fill(exclude, float("-inf"))
-    order = _rank_order(scores)
+    order = _top_k_order(scores, min(max(ks), n_items)) if top_only else _rank_order(scores)
     n_rel = relevant.sum(dim=1).float()
     hits_sorted = torch.gather(relevant, 1, order).float()
     out: dict[str, torch.Tensor] = {}

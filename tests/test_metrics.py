@@ -106,3 +106,23 @@ def test_score_fn_with_wrong_shape_is_reported():
     test = UserItemSets(np.array([0]), np.array([1]), 2, 3)
     with pytest.raises(ValueError, match="expected"):
         evaluate_full_ranking(lambda users: torch.zeros(len(users), 4), test, None)
+
+
+def test_top_only_ranks_exactly_like_the_full_sort_with_ties():
+    """Validation's fast path (top-k selection, ties by lower index) gives the full ranking's
+    top-k order and metrics exactly, also with many tied and masked scores."""
+    from mmrec_tutorial.metrics import _rank_order, _top_k_order
+
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        b, n = int(torch.randint(1, 6, (1,), generator=gen)), int(torch.randint(1, 40, (1,), generator=gen))
+        scores = torch.round(torch.randn(b, n, generator=gen) * 2) / 2  # ties are common
+        exclude = torch.rand(b, n, generator=gen) < 0.3
+        relevant = (torch.rand(b, n, generator=gen) < 0.3) & ~exclude
+        masked = scores.masked_fill(exclude, float("-inf"))
+        for k in {1, min(5, n), min(20, n), n}:
+            assert torch.equal(_top_k_order(masked, k), _rank_order(masked)[:, :k])
+        fast, _ = evaluate_scores(scores, relevant, exclude, (3, 20), top_only=True)
+        full, _ = evaluate_scores(scores, relevant, exclude, (3, 20))
+        assert set(fast) < set(full) and "auc" not in fast
+        assert all(torch.equal(fast[name], full[name]) for name in fast)

@@ -198,5 +198,10 @@ def ensure_files(name: str, cache_dir: str | Path | None = None, download: bool 
                 f"{name} is not on disk: put {', '.join(missing)} into {folder} (from {spec.base_url}<path>; "
                 f"{spec.licence}), or set MMREC_DATA_DIR to a folder holding {name}/")
     for local, (path, checksum) in spec.files.items():
-        fetch(spec.base_url + path, checksum, folder / local)
+        try:
+            fetch(spec.base_url + path, checksum, folder / local)
+        except DatasetUnavailableError as exc:
+            raise DatasetUnavailableError(
+                f"{name}: {exc}. Offline, copy all of {', '.join(spec.files)} ({spec.licence}) into {folder}, "
+                f"or set MMREC_DATA_DIR to a folder holding {name}/ with them") from exc
     return folder
