@@ -23,7 +23,7 @@ from ..models.zoo import CONTENT_MODELS, SEQUENCE_MODELS, build_model, default_c
 from ..train import TrainConfig
 from .comparison import Comparison, ModelSource, evaluate_models
 
-SPLIT_KINDS = ("auto", "given", "random", "warm+cold", "temporal", "cold")
+SPLIT_KINDS = ("auto", "given", "given+cold", "random", "warm+cold", "temporal", "cold")
 DEFAULT_MODELS = ("popularity", "bpr", "deepmf", "vbpr", "fusion")
 QUICK_EPOCHS = 20
 
@@ -31,7 +31,8 @@ QUICK_EPOCHS = 20
 def make_split(dataset: RecDataset, kind: str = "auto", seed: int = 0, cold_frac: float = 0.1) -> Split:
     """The split of ``kind`` for ``dataset``:
 
-    ``given`` the source's own (MMRec's ``x_label``); ``random`` per-user 8:1:1; ``warm+cold``
+    ``given`` the source's own (MMRec's ``x_label``); ``given+cold`` the same with ``cold_frac``
+    of the items held out (:func:`with_cold_items`); ``random`` per-user 8:1:1; ``warm+cold``
     random 8:1:1 with ``cold_frac`` of the items held out (:func:`with_cold_items`);
     ``temporal`` leave-last-out; ``cold`` whole items held out only; ``auto`` = ``given`` when
     the source has one, else ``warm+cold``.
@@ -43,6 +44,8 @@ def make_split(dataset: RecDataset, kind: str = "auto", seed: int = 0, cold_frac
     inter, n_u, n_i = dataset.interactions.drop(columns="x_label", errors="ignore"), dataset.n_users, dataset.n_items
     if kind == "given":
         return dataset.given_split()
+    if kind == "given+cold":
+        return with_cold_items(dataset.given_split(), cold_frac, seed)
     if kind == "random":
         return random_split(inter, n_u, n_i, seed=seed)
     if kind == "warm+cold":

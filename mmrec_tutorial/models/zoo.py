@@ -10,6 +10,7 @@ random split (``benchmarks/ranking.py``). Names:
 name           model                                                        content?
 =============  ===========================================================  ==========
 popularity     :class:`~.popularity.Popularity`                             no
+knn            :class:`~.knn.ContentKNN` (cosine to the user's history)     yes
 bpr            :class:`~.factor.BPRMF` (IDs only)                           no
 deepmf-id      :class:`~.deep_mf.DeepMF` without content                    no
 deepmf         :class:`~.deep_mf.DeepMF` (MLP towers over IDs + content)    yes
@@ -34,6 +35,7 @@ from .base import Recommender
 from .content import ItemContent
 from .deep_mf import DeepMF
 from .factor import BPRMF
+from .knn import ContentKNN
 from .popularity import Popularity
 from .sasrec import SASRec
 from .vbpr import VBPR
@@ -91,6 +93,7 @@ _BPR = {"lr": 5e-3, "batch_size": 4096, "reg": 5e-3, "epochs": 400, "patience": 
 #: The zoo: adding a model is one file in ``models/`` and one entry here.
 ZOO: dict[str, ModelSpec] = {
     "popularity": ModelSpec(lambda n_u, n_i, c, fu, kw: Popularity(n_u, n_i), {}),
+    "knn": ModelSpec(lambda n_u, n_i, c, fu, kw: ContentKNN(n_u, n_i, _require_content(c, "knn")), {}, content=True),
     "bpr": ModelSpec(lambda n_u, n_i, c, fu, kw: BPRMF(n_u, n_i, **kw), _BPR, model={"init_std": 0.01}),
     "deepmf-id": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, None, **kw), {**_SGD, "lr": 2e-3, "reg": 1e-3}),
     "deepmf": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(

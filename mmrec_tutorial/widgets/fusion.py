@@ -91,7 +91,8 @@ class WeightLab:
 def user_batches(model, batch_size: int) -> Iterator[torch.Tensor]:
     """All of ``model``'s users in consecutive ``(b,)`` batches, on the model's device (the
     widgets precompute every user's scores once, then only re-weight them)."""
-    device = next(model.parameters()).device
+    tensors = [*model.parameters(), *model.buffers()]
+    device = tensors[0].device if tensors else torch.device("cpu")
     for start in range(0, model.n_users, batch_size):
         yield torch.arange(start, min(model.n_users, start + batch_size), device=device)
 

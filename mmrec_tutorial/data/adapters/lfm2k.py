@@ -28,6 +28,16 @@ from .download import FILE_SETS, ensure_files
 from .mmrec import load_mmrec
 
 FEATURES = {"text": "all-MiniLM-L6-v2.npy", "vggish": "vggish.npy", "whisper": "whisper.npy"}
+#: Broad genres, most specific first: an artist's genre is the first whose name is one of its tags.
+GENRES = ("hip-hop", "metal", "punk", "jazz", "electronic", "folk", "indie", "rock", "pop")
+
+
+def broad_genre(description: str | None) -> str | None:
+    """The first of :data:`GENRES` among the tags of an item description ("Tags: a, b."), or ``None``."""
+    if not description:
+        return None
+    tags = {t.strip() for t in description.removeprefix("Tags: ").rstrip(".").split(",")}
+    return next((g for g in GENRES if g in tags), None)
 
 
 def _artist_of_item(folder: Path, n_items: int) -> np.ndarray:
