@@ -46,6 +46,7 @@ def _run(args: argparse.Namespace) -> int:
 EVALUATE_USAGE = """``mmrec-tutorial evaluate``: train rankers on a dataset and print the comparison table.
 
     mmrec-tutorial evaluate --data sample --models popularity,bpr,vbpr,fusion
+    mmrec-tutorial evaluate --data lfm2k --models popularity,bpr,vbpr
     mmrec-tutorial evaluate --data mmrec:data/baby --models bpr,vbpr --markdown baby.md --json baby.json
     mmrec-tutorial evaluate --data movielens-100k:ml-100k --models bpr,deepmf --quick
 
@@ -110,8 +111,8 @@ def _add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("evaluate", help="train rankers on a dataset and print the comparison table",
                               description=EVALUATE_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="sample",
-                   help="dataset spec: sample, catalog:<folder>, mmrec:<folder>[#<name>], "
-                        "movielens-100k[:<folder>], movielens-1m[:<folder>] (default: sample)")
+                   help="dataset spec: sample, catalog:<folder>, mmrec:<folder>[#<name>][;<modality>=<file>], "
+                        "lfm2k[:<folder>], movielens-100k[:<folder>], movielens-1m[:<folder>] (default: sample)")
     p.add_argument("--models", type=_models, default=list(DEFAULT_MODELS),
                    help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)})")
     p.add_argument("--split", choices=SPLIT_KINDS, default="auto",
