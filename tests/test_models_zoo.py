@@ -32,7 +32,7 @@ def test_content_models_need_features(name):
 
 def test_unknown_names_and_configs_are_copies():
     with pytest.raises(ValueError, match="unknown model"):
-        build_model("lightgcn", 3, 4)
+        build_model("netflix-prize", 3, 4)
     cfg = default_config("bpr")
     cfg["lr"] = 123.0
     assert default_config("bpr")["lr"] != 123.0

@@ -5,10 +5,11 @@ from .content import ItemContent
 from .deep_mf import DeepMF
 from .factor import BPRMF, FactorModel
 from .knn import ContentKNN
+from .lightgcn import LightGCN
 from .losses import bpr_loss, sampled_softmax_loss
 from .popularity import Popularity
 from .sasrec import SASRec
 from .vbpr import VBPR
 
-__all__ = ["Recommender", "ContentKNN", "ItemContent", "DeepMF", "BPRMF", "FactorModel", "bpr_loss",
+__all__ = ["Recommender", "ContentKNN", "LightGCN", "ItemContent", "DeepMF", "BPRMF", "FactorModel", "bpr_loss",
            "sampled_softmax_loss", "Popularity", "SASRec", "VBPR"]
