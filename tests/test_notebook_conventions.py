@@ -71,3 +71,11 @@ def test_gpu_accelerator_requested_where_useful(path):
     if path.name[:2] in GPU_NOTEBOOKS:
         assert meta.get("accelerator") == "GPU"
     assert meta["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_committed_parameter_forces_a_full_run(path):
+    """nbval runs the committed notebooks with MMREC_QUICK=1; an injected ``QUICK = False`` (from a
+    full run committed in place) would override it and redo the full run in CI."""
+    injected = [c for c in _load(path)["cells"] if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    assert not any(re.search(r"^QUICK = False", _src(c), re.M) for c in injected)

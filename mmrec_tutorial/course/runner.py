@@ -54,6 +54,8 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
             except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
                 status = f"failed: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             seconds = time.perf_counter() - start
+            if inplace and target.exists():
+                _drop_injected_parameters(target)
             records = read_records(target) if target.exists() else {}
             runs.append(NotebookRun(path.name, status, seconds, records))
     finally:
@@ -62,6 +64,19 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
         else:
             os.environ["MMREC_QUICK"] = env_quick
     return runs
+
+
+def _drop_injected_parameters(path: Path) -> None:
+    """Remove papermill's injected-parameters cell from a notebook committed in place: a committed
+    ``QUICK = False`` would make nbval (and readers re-running it) redo the full run; the
+    parameters stay recorded in the notebook's papermill metadata."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    if len(cells) != len(nb.cells):
+        nb.cells = cells
+        path.write_text(nbformat.writes(nb))
 
 
 def format_summary(runs: list[NotebookRun]) -> str:
