@@ -207,15 +207,20 @@ def test_borrow_by_retrieval_averages_the_nearest_available_items():
     assert top.tolist() == [[0, 1]] and rows.tolist() == [[15.0]]
 
 
-def test_replaced_modality_is_temporary_and_evaluate_on_items():
-    from mmrec_tutorial.crossmodal import evaluate_on_items
-
+def _tiny_ranker():
+    """The tiny split, an (untrained, eval-mode) cross-modal ranker prepared on it, and its scores."""
     torch.manual_seed(0)
     split = _tiny_split()
     model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
     model.prepare(split)
     model.eval()
-    before = model.full_scores(torch.arange(30))
+    return split, model, model.full_scores(torch.arange(30))
+
+
+def test_replaced_modality_is_temporary_and_evaluate_on_items():
+    from mmrec_tutorial.crossmodal import evaluate_on_items
+
+    split, model, before = _tiny_ranker()
     hide = torch.tensor([10, 11])
     with model.content.replaced_modality("image", hide):
         assert not model.content.mask("image")[hide].any()
@@ -241,12 +246,7 @@ def test_missing_modality_table_replaces_and_restores():
     the model would see, and the model scores as before afterwards."""
     from mmrec_tutorial.evaluation import evaluate_trained, missing_modality_table, stand_ins
 
-    torch.manual_seed(0)
-    split = _tiny_split()
-    model = CrossModalRanker(30, 24, _tiny_content(), max_len=6)
-    model.prepare(split)
-    model.eval()
-    before = model.full_scores(torch.arange(30))
+    split, model, before = _tiny_ranker()
     hide = torch.tensor([10, 11, 12])
     available = model.content.mask("image").clone()
     available[hide] = False
