@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 __all__ = ["MIN_STD", "ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores",
-           "linear_probe", "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier",
+           "linear_probe", "mean_knn_scores", "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier",
            "user_profiles"]
 
 
@@ -217,11 +217,14 @@ def knn_score_fn(features: Mapping[str, torch.Tensor], masks: Mapping[str, torch
     units = {m: centered_unit(f.to(device), None if masks is None else masks.get(m)) for m, f in features.items()}
     mask_of = {m: None if masks is None or masks.get(m) is None else masks[m].to(device) for m in features}
 
-    def score(users: torch.Tensor) -> torch.Tensor:
-        parts = [knn_scores(units[m], history, users, mask_of[m]) for m in units]
-        return torch.stack(parts).mean(0)
+    return lambda users: mean_knn_scores(units, mask_of, history, users)
 
-    return score
+
+def mean_knn_scores(units: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor | None],
+                    history: UserItemSets, users: torch.Tensor) -> torch.Tensor:
+    """The mean over modalities of :func:`knn_scores`: ``(b, n_items)`` for ``users`` ``(b,)``;
+    ``units[m]`` from :func:`centered_unit`, ``masks[m]`` ``(n_items,)`` or ``None``."""
+    return torch.stack([knn_scores(units[m], history, users, masks[m]) for m in units]).mean(0)
 
 
 def evaluate_content_knn(features: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor] | None,

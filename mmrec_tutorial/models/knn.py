@@ -13,7 +13,7 @@ import torch
 
 from ..data.modalities import ItemFeatures
 from ..data.splits import TRAIN, Split
-from ..encoders.probes import centered_unit, knn_scores
+from ..encoders.probes import centered_unit, mean_knn_scores
 from .base import Recommender
 
 
@@ -44,6 +44,5 @@ class ContentKNN(Recommender):
         """``(b,) -> (b, n_items)``: the mean over modalities of the per-modality kNN scores."""
         if self.history is None:
             raise RuntimeError("ContentKNN needs prepare(split) (train.fit calls it) before scoring")
-        parts = [knn_scores(getattr(self, f"unit_{m}"), self.history, users, getattr(self, f"mask_{m}"))
-                 for m in self.modalities]
-        return torch.stack(parts).mean(0)
+        return mean_knn_scores({m: getattr(self, f"unit_{m}") for m in self.modalities},
+                               {m: getattr(self, f"mask_{m}") for m in self.modalities}, self.history, users)
