@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 __all__ = ["MIN_STD", "ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores",
-           "linear_probe", "mean_knn_scores", "nearest_neighbours", "neighbour_agreement", "probe_table", "ridge_classifier",
-           "user_profiles"]
+           "linear_probe", "mean_knn_scores", "nearest_neighbours", "neighbour_agreement", "probe_table",
+           "ridge_classifier", "user_profiles"]
 
 
 @dataclasses.dataclass
