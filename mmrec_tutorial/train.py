@@ -139,6 +139,7 @@ def fit(model: Recommender, split: Split, cfg: TrainConfig | None = None) -> Tra
     bar = tqdm(range(1, cfg.epochs + 1), desc=type(model).__name__, disable=not cfg.progress, leave=False)
     for epoch in bar:
         model.train()
+        model.start_epoch()
         if bpr is not None and epoch > 1:
             bpr.resample()
         row = {"epoch": epoch, "loss": step.epoch(_batches(model, split, cfg, gen, bpr))}

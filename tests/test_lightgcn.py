@@ -9,7 +9,7 @@ import torch
 from mmrec_tutorial.data import random_split
 from mmrec_tutorial.evaluation import evaluate_trained
 from mmrec_tutorial.models import LightGCN, Popularity
-from mmrec_tutorial.models.lightgcn import normalized_adjacency
+from mmrec_tutorial.models.graphs import normalized_adjacency
 from mmrec_tutorial.train import TrainConfig, fit
 from test_models import N_ITEMS, N_USERS, planted_interactions
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 __all__ = ["MIN_STD", "ProbeResult", "centered_unit", "evaluate_content_knn", "knn_score_fn", "knn_scores",
-           "linear_probe", "mean_knn_scores", "nearest_neighbours", "neighbour_agreement", "probe_table",
+           "knn_indices", "linear_probe", "mean_knn_scores", "nearest_neighbours", "neighbour_agreement", "probe_table",
            "ridge_classifier", "user_profiles"]
 
 
@@ -257,10 +257,37 @@ def nearest_neighbours(features: torch.Tensor, query: int, k: int = 5, mask: tor
     return torch.topk(sims, min(k, int(torch.isfinite(sims).sum()))).indices.tolist()
 
 
+def knn_indices(features: torch.Tensor, k: int, mask: torch.Tensor | None = None,
+                batch_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every item's ``k`` cosine-nearest other items (centred features, :func:`centered_unit`),
+    most similar first: ``items`` ``(r,)`` and ``neighbours`` ``(r, k)`` for the ``r`` items that
+    have the modality (``mask``, and a non-zero centred row); the others are nobody's neighbour.
+
+    Similarities are computed ``batch_size`` rows at a time, so the ``(n, n)`` matrix never exists:
+    peak memory ``batch_size * n`` floats, time :math:`O(n^2 d)`. ``k`` is capped at ``r - 1``.
+    """
+    keep = torch.ones(features.shape[0], dtype=torch.bool) if mask is None else mask.detach().cpu().bool()
+    unit = centered_unit(features.detach().cpu(), keep)
+    keep = keep & (unit.abs().sum(1) > 0)
+    items = torch.nonzero(keep).flatten()
+    k = min(k, len(items) - 1)
+    if k <= 0:
+        return items[:0], torch.zeros(0, max(k, 0), dtype=torch.long)
+    neighbours = []
+    for start in range(0, len(items), batch_size):
+        batch = items[start:start + batch_size]
+        sims = unit[batch] @ unit.T  # (b, n)
+        sims[:, ~keep] = float("-inf")
+        sims[torch.arange(len(batch)), batch] = float("-inf")
+        neighbours.append(sims.topk(k, dim=1).indices)
+    return items, torch.cat(neighbours)
+
+
 def neighbour_agreement(features: torch.Tensor, labels: Sequence[object], k: int = 10,
                         mask: torch.Tensor | None = None) -> float:
-    """Share of each item's ``k`` cosine-nearest neighbours (centred features) that have the same
-    label, averaged over items with the modality; items without it are never neighbours.
+    """Share of each item's ``k`` cosine-nearest neighbours (centred features, :func:`knn_indices`)
+    that have the same label, averaged over items with the modality; items without it are never
+    neighbours.
 
     A linear probe asks "is the trait *somewhere* in the vector?"; this asks "do *similar*
     vectors share the trait?", which is what a similarity-based recommender relies on.
@@ -269,11 +296,6 @@ def neighbour_agreement(features: torch.Tensor, labels: Sequence[object], k: int
     n_present = int(keep.sum())
     if n_present <= k:
         raise ValueError(f"need more than k={k} items with the modality, got {n_present}")
-    unit = centered_unit(features.detach().cpu(), keep)
     y, _ = _encode_labels(list(labels))
-    sims = unit @ unit.T
-    sims.fill_diagonal_(float("-inf"))
-    sims[:, ~keep] = float("-inf")
-    top = sims.topk(k, dim=1).indices  # (n, k)
-    same = (y[top] == y[:, None]).double().mean(dim=1)
-    return float(same[keep].mean())
+    items, top = knn_indices(features, k, keep)
+    return float((y[top] == y[items, None]).double().mean())

@@ -62,6 +62,10 @@ class Recommender(nn.Module):
         """Called by ``train.fit`` before training with the ``Split`` (e.g. to count popularity
         or to store histories). Default: nothing."""
 
+    def start_epoch(self) -> None:
+        """Called by ``train.fit`` at the start of every training epoch, in training mode (e.g. to
+        draw a new pruned graph). Default: nothing."""
+
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
         """Scores of every item for each user: ``(b,) -> (b, n_items)``."""
         raise NotImplementedError

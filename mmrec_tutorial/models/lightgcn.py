@@ -16,28 +16,13 @@ stays random, and LightGCN, like BPR-MF, cannot rank cold items.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ..data.splits import Split
 from .base import Recommender, squared_norms
 from .factor import _embedding
+from .graphs import normalized_adjacency
 from .losses import bpr_loss
-
-
-def normalized_adjacency(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> torch.Tensor:
-    """:math:`D^{-1/2} A D^{-1/2}` of the bipartite graph of ``(user, item)`` pairs: a sparse
-    ``(n_users + n_items, n_users + n_items)`` tensor (users first). Repeated pairs count once;
-    isolated nodes keep zero rows."""
-    pairs = np.unique(np.stack([np.asarray(users, np.int64), np.asarray(items, np.int64)]), axis=1)
-    rows = np.concatenate([pairs[0], n_users + pairs[1]])
-    cols = np.concatenate([n_users + pairs[1], pairs[0]])
-    n = n_users + n_items
-    degree = np.bincount(rows, minlength=n).astype(np.float64)
-    inv_sqrt = np.where(degree > 0, 1.0 / np.sqrt(np.maximum(degree, 1)), 0.0)
-    values = inv_sqrt[rows] * inv_sqrt[cols]
-    index = torch.from_numpy(np.stack([rows, cols]))
-    return torch.sparse_coo_tensor(index, torch.from_numpy(values).float(), (n, n), check_invariants=False).coalesce()
 
 
 class LightGCN(Recommender):
@@ -60,12 +45,18 @@ class LightGCN(Recommender):
                                      self.n_items)
         self.adjacency = graph.to(self.user_emb.weight.device)
 
+    def graph(self) -> torch.Tensor:
+        """The ``(n_users + n_items,) * 2`` sparse matrix :math:`\\hat A` that :meth:`propagate`
+        uses (a subclass may change it while training)."""
+        return self.adjacency
+
     def propagate(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer-mean embeddings: users ``(n_users, d)`` and items ``(n_items, d)``."""
         ego = torch.cat([self.user_emb.weight, self.item_emb.weight])
+        graph = self.graph()
         total, layer = ego, ego
         for _ in range(self.n_layers):
-            layer = torch.sparse.mm(self.adjacency, layer)
+            layer = torch.sparse.mm(graph, layer)
             total = total + layer
         mean = total / (self.n_layers + 1)
         return mean[: self.n_users], mean[self.n_users:]

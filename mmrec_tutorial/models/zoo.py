@@ -2,9 +2,11 @@
 
 ``build_model("vbpr", n_users, n_items, content)`` builds a ranker (``content``: the items'
 :class:`~mmrec_tutorial.data.modalities.ItemFeatures`);
-``default_config("vbpr")`` gives the ``TrainConfig`` keyword arguments it trains with: BPR-MF's
-were chosen on real data (Last.fm 2K's validation part), the others on the sample catalog's
-random split (``benchmarks/ranking.py``). Names:
+``default_config("vbpr")`` gives the ``TrainConfig`` keyword arguments it trains with: those of
+BPR-MF and LightGCN were chosen on real data (Last.fm 2K's validation part), the item-graph model
+trains with LightGCN's and its own settings (k, modality weights, pruning, content loss) were
+chosen there too (``benchmarks/graph_models.py --grid``); the others on the sample catalog's random
+split (``benchmarks/ranking.py``). Names:
 
 =============  ===========================================================  ==========
 name           model                                                        content?
@@ -13,6 +15,7 @@ popularity     :class:`~.popularity.Popularity`                             no
 knn            :class:`~.knn.ContentKNN` (cosine to the user's history)     yes
 bpr            :class:`~.factor.BPRMF` (IDs only)                           no
 lightgcn       :class:`~.lightgcn.LightGCN` (IDs smoothed over the graph)   no
+freedom        :class:`~.freedom.FreedomRanker` (+ frozen item kNN graph)   yes
 deepmf-id      :class:`~.deep_mf.DeepMF` without content                    no
 deepmf         :class:`~.deep_mf.DeepMF` (MLP towers over IDs + content)    yes
 vbpr           :class:`~.vbpr.VBPR` (ID + projected fused content)          yes
@@ -36,6 +39,7 @@ from .base import Recommender
 from .content import ItemContent
 from .deep_mf import DeepMF
 from .factor import BPRMF
+from .freedom import FreedomRanker
 from .knn import ContentKNN
 from .lightgcn import LightGCN
 from .popularity import Popularity
@@ -94,12 +98,16 @@ _SGD = {"batch_size": 1024, "epochs": 100, "patience": 5}
 _BPR = {"lr": 5e-3, "batch_size": 4096, "reg": 5e-3, "epochs": 400, "patience": 5, "eval_every": 4}
 #: LightGCN takes BPR-MF's recipe with twice the learning rate and 5x less L2 (its layer mean
 #: already smooths the embeddings), also chosen on Last.fm 2K's validation part.
+_LIGHTGCN = {**_BPR, "lr": 1e-2, "reg": 1e-3}
 #: The zoo: adding a model is one file in ``models/`` and one entry here.
 ZOO: dict[str, ModelSpec] = {
     "popularity": ModelSpec(lambda n_u, n_i, c, fu, kw: Popularity(n_u, n_i), {}),
     "knn": ModelSpec(lambda n_u, n_i, c, fu, kw: ContentKNN(n_u, n_i, _require_content(c, "knn")), {}, content=True),
     "bpr": ModelSpec(lambda n_u, n_i, c, fu, kw: BPRMF(n_u, n_i, **kw), _BPR, model={"init_std": 0.01}),
-    "lightgcn": ModelSpec(lambda n_u, n_i, c, fu, kw: LightGCN(n_u, n_i, **kw), {**_BPR, "lr": 1e-2, "reg": 1e-3}),
+    "lightgcn": ModelSpec(lambda n_u, n_i, c, fu, kw: LightGCN(n_u, n_i, **kw), _LIGHTGCN),
+    "freedom": ModelSpec(lambda n_u, n_i, c, fu, kw: FreedomRanker(n_u, n_i, _require_content(c, "freedom"),
+                                                                   fusion=fu, **kw), _LIGHTGCN, content=True,
+                         model={"item_layers": 2}),
     "deepmf-id": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(n_u, n_i, None, **kw), {**_SGD, "lr": 2e-3, "reg": 1e-3}),
     "deepmf": ModelSpec(lambda n_u, n_i, c, fu, kw: DeepMF(
         n_u, n_i, _tower(c, kw.get("dim", 64), fu, "deepmf", kw.pop("input_dropout", 0.0)), **kw),
