@@ -7,6 +7,25 @@ import sys
 from pathlib import Path
 
 
+def _number(kind: type, low: float, low_open: bool = False, high: float | None = None):
+    """An argparse type: a ``kind`` (int or float) >= ``low`` (> with ``low_open``) and < ``high``."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value != value or (value <= low if low_open else value < low) or (high is not None and value >= high):
+            bound = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
+        return value
+    return parse
+
+
+POSITIVE_INT = _number(int, 1)
+POSITIVE = _number(float, 0, low_open=True)
+FRACTION = _number(float, 0, low_open=True, high=1)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from .data.generator import CatalogConfig, DirtSpec, generate_catalog
 
@@ -40,6 +59,8 @@ def _run(args: argparse.Namespace) -> int:
     print(format_summary(runs))
     if not args.inplace:
         print(f"\nexecuted notebooks are in {args.out}/")
+    if any(r.status == "interrupted" for r in runs):
+        return 130  # the shell's code for "stopped by Ctrl-C"
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
@@ -92,16 +113,38 @@ def _evaluate(args: argparse.Namespace) -> int:
           + (", ".join(f"{m} {tuple(f.shape)}" for m, f in exp.content.features.items()) if exp.content else "none"))
     for note in exp.notes:
         print(f"note: {note}")
+    report = exp.dataset.report
+    if report is not None:
+        print(f"cleaning ({len(report.problems)} findings; all of them: mmrec-tutorial check-data "
+              f"{exp.dataset.root} -v" + (", or the JSON's \"cleaning\"" if args.json else "") + "):")
+        print(str(report))
     comp = exp.comparison
     print()
     print(comp.formatted(("recall@10", "recall@20", "ndcg@20", "precision@20", "auc")).to_string())
     print(f"\nsplit: {comp.split_name}\nprotocol: {comp.protocol}")
-    for target, render in ((args.markdown, comp.to_markdown), (args.json, comp.to_json)):
+    meta = _run_record(args, exp, quick)
+    for target, render in ((args.markdown, comp.to_markdown), (args.json, lambda: comp.to_json(meta))):
         if target:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             Path(target).write_text(render())
             print(f"wrote {target}")
     return 0
+
+
+def _run_record(args: argparse.Namespace, exp, quick: bool) -> dict[str, object]:
+    """What makes two ``evaluate`` runs comparable: the arguments, versions and the data's cleaning."""
+    import torch
+
+    from . import __version__
+
+    report = exp.dataset.report
+    return {"data": args.data, "models": list(args.models), "split": exp.comparison.split_name, "seed": args.seed,
+            "epochs": args.epochs, "quick": quick, "cold_frac": args.cold_frac, "modalities": args.modalities,
+            "mmrec_tutorial": __version__, "torch": torch.__version__, "notes": list(exp.notes),
+            "cleaning": None if report is None else {
+                "counts_before": report.counts_before, "counts_after": report.counts_after,
+                "findings": [{k: (None if v is None or v != v else v) for k, v in row.items()}
+                             for row in report.to_frame().astype(object).to_dict(orient="records")]}}
 
 
 def _add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
@@ -117,15 +160,15 @@ def _add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)})")
     p.add_argument("--split", choices=SPLIT_KINDS, default="auto",
                    help="auto: the dataset's own split if it has one, else random 8:1:1 with 10%% cold items")
-    p.add_argument("--cold-frac", type=float, default=0.1, help="share of items held out as cold (default 0.1)")
-    p.add_argument("--epochs", type=int, default=None, help="cap on training epochs (early stopping decides)")
+    p.add_argument("--cold-frac", type=FRACTION, default=0.1, help="share of items held out as cold (default 0.1)")
+    p.add_argument("--epochs", type=POSITIVE_INT, default=None, help="cap on training epochs (early stopping decides)")
     p.add_argument("--modalities", default=None, help="comma-separated modalities to use (default: all available)")
     p.add_argument("--quick", action="store_true", help="few epochs, quick encoders (also: MMREC_QUICK=1)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=POSITIVE_INT, default=None,
                    help="torch CPU threads (default: the cores other processes leave idle, at least 1)")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap samples for the 95%% intervals")
+    p.add_argument("--n-boot", type=POSITIVE_INT, default=1000, help="bootstrap samples for the 95%% intervals")
     p.add_argument("--cache-dir", default=None, help="where datasets and encoded features are cached")
     p.add_argument("--no-download", action="store_true", help="never download; fail if the data are not on disk")
     p.add_argument("--markdown", default=None, help="also write the table as Markdown to this file")
@@ -142,10 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate-data", help="write a synthetic multimodal catalog (the sample, or a bigger one)")
     gen.add_argument("--out", default="data_samples", help="folder to write (default: data_samples)")
     # defaults (None): those of data.generator.CatalogConfig, i.e. the sample's
-    gen.add_argument("--n-items", type=int, help="number of items (default: as for data_samples/)")
-    gen.add_argument("--n-users", type=int, help="number of users (default: as for data_samples/)")
-    gen.add_argument("--mean-interactions", type=float, help="mean interactions per user (default: as for data_samples/)")
-    gen.add_argument("--min-interactions", type=int, help="fewest interactions per user (default: as for data_samples/)")
+    gen.add_argument("--n-items", type=POSITIVE_INT, help="number of items (default: as for data_samples/)")
+    gen.add_argument("--n-users", type=POSITIVE_INT, help="number of users (default: as for data_samples/)")
+    gen.add_argument("--mean-interactions", type=POSITIVE, help="mean interactions per user (default: as for data_samples/)")
+    gen.add_argument("--min-interactions", type=POSITIVE_INT, help="fewest interactions per user (default: as for data_samples/)")
     gen.add_argument("--seed", type=int, help="random seed (default: as for data_samples/)")
     gen.add_argument("--clean", action="store_true", help="plant no dirty records")
     gen.add_argument("--overwrite", action="store_true", help="replace the catalog files in a non-empty folder")
@@ -167,8 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; bad input ends with ``error: ...`` on stderr and exit code 2, Ctrl-C with 130,
+    never with a traceback (the commands catch what they expect; this is the last line of defence)."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as exc:  # e.g. an existing output folder, a full disk, a bad value
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

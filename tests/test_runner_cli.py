@@ -52,6 +52,38 @@ def test_failed_notebook_is_reported_not_raised(tmp_path):
     runs = run_notebooks(tmp_path / "out", [path])
     assert runs[0].status.startswith("failed") and "boom" in runs[0].status
     assert "FAILED" in format_summary(runs)
+    assert not (tmp_path / "out" / "99_broken.ipynb").exists()  # a failed run never takes the final name
+    assert (tmp_path / "out" / "99_broken.failed.ipynb").exists() and "99_broken.failed.ipynb" in runs[0].status
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["99_broken.failed.ipynb"]
+
+
+def test_ctrl_c_stops_the_run_prints_the_summary_and_leaves_no_half_notebook(tmp_path, monkeypatch, capsys):
+    import papermill
+
+    calls = []
+
+    def execute(source, target, **kwargs):
+        calls.append(source)
+        if len(calls) == 1:
+            Path(target).write_text(Path(source).read_text())  # the first notebook "runs"
+            return
+        Path(target).write_text("{half")  # the second is cut off by Ctrl-C mid-way
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    paths = []
+    for name in ("01_first.ipynb", "02_second.ipynb", "03_third.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        nbformat.write(nb, tmp_path / name)
+        paths.append(str(tmp_path / name))
+    out = tmp_path / "out"
+    assert main(["run", "--out", str(out), *paths]) == 130
+    printed = capsys.readouterr().out
+    status = {line.split()[0]: line.split()[1] for line in printed.splitlines() if line.startswith("0")}
+    assert status == {"01_first.ipynb": "ok", "02_second.ipynb": "STOP"}, printed
+    assert "interrupted (Ctrl-C)" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["01_first.ipynb"]  # no half-executed copy under any name
+    assert len(calls) == 2
 
 
 def test_cli_generate_and_check(tmp_path, capsys):
@@ -64,8 +96,9 @@ def test_cli_generate_and_check(tmp_path, capsys):
     assert "interactions.csv:" in printed and "kept" in printed
     assert main(["check-data", str(tmp_path / "missing")]) == 2
     assert "catalog folder not found" in capsys.readouterr().err
-    with pytest.raises(FileExistsError):
-        main(["generate-data", "--out", str(out), "--n-items", "40", "--n-users", "25"])
+    assert main(["generate-data", "--out", str(out), "--n-items", "40", "--n-users", "25"]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and str(out) in err and "Traceback" not in err
 
 
 def test_cli_generate_data_with_no_options_reproduces_the_sample(tmp_path):

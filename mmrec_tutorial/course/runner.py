@@ -34,6 +34,10 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
 
     ``QUICK`` and any ``parameters`` are injected into the notebook's ``parameters`` cell.
     With ``inplace`` the executed notebook replaces the source (how the committed outputs are made).
+    Each notebook is executed into a temporary file next to its target and renamed only when it
+    ran to the end: a failed run is kept as ``<out_dir>/<name>.failed.ipynb`` (for the traceback)
+    and never replaces anything. Ctrl-C stops the run: the notebook under way is marked
+    ``interrupted`` (its partial copy deleted) and the runs so far are returned.
     """
     import papermill as pm
 
@@ -45,18 +49,29 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
     try:
         for path in notebooks or list_notebooks():
             target = path if inplace else out / path.name
+            partial = target.with_name(f".{target.stem}.partial.ipynb")
             start = time.perf_counter()
             try:
-                pm.execute_notebook(str(path), str(target), parameters={"QUICK": quick, **(parameters or {})},
+                pm.execute_notebook(str(path), str(partial), parameters={"QUICK": quick, **(parameters or {})},
                                     cwd=str(path.parent), kernel_name="python3", progress_bar=False,
                                     execution_timeout=timeout)
                 status = "ok"
+            except KeyboardInterrupt:
+                partial.unlink(missing_ok=True)
+                runs.append(NotebookRun(path.name, "interrupted", time.perf_counter() - start, {}))
+                break
             except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
                 status = f"failed: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             seconds = time.perf_counter() - start
-            if inplace and target.exists():
-                _drop_injected_parameters(target)
-            records = read_records(target) if target.exists() else {}
+            records = read_records(partial) if partial.exists() else {}
+            if status == "ok":
+                if inplace:
+                    _drop_injected_parameters(partial)
+                os.replace(partial, target)
+            elif partial.exists():
+                failed = out / f"{path.stem}.failed.ipynb"
+                os.replace(partial, failed)
+                status += f" (executed copy: {failed})"
             runs.append(NotebookRun(path.name, status, seconds, records))
     finally:
         if env_quick is None:
@@ -85,8 +100,10 @@ def format_summary(runs: list[NotebookRun]) -> str:
     lines = [f"{'notebook':<{width}}  {'status':<6}  {'seconds':>7}  key results", "-" * (width + 40)]
     for r in runs:
         keys = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.records.items())
-        status = "ok" if r.status == "ok" else "FAILED"
+        status = {"ok": "ok", "interrupted": "STOP"}.get(r.status, "FAILED")
         lines.append(f"{r.notebook:<{width}}  {status:<6}  {r.seconds:7.1f}  {keys}")
-        if r.status != "ok":
+        if r.status not in ("ok", "interrupted"):
             lines.append(f"{'':<{width}}  {r.status}")
+        if r.status == "interrupted":
+            lines.append(f"{'':<{width}}  interrupted (Ctrl-C): this notebook and the ones after it did not run")
     return "\n".join(lines)

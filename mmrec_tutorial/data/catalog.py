@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .media import SAMPLE_RATE, is_silent, read_image, read_wav
+from .media import SAMPLE_RATE, MediaLimitError, decode_image, is_silent, read_wav
+from .paths import inside_folder
 from .modalities import item_text
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -122,8 +123,14 @@ class Catalog:
         return lookup.loc[list(item_ids)].to_numpy()
 
     def media_path(self, relative: str | None) -> Path | None:
-        """Absolute path of an item's image or audio file (a missing one gives ``None``)."""
-        return None if relative is None or pd.isna(relative) else self.root / relative
+        """Absolute path of an item's image or audio file (a missing one gives ``None``). A path
+        that leads outside the catalog folder raises ``CatalogError`` (cleaning masks such paths)."""
+        if relative is None or pd.isna(relative):
+            return None
+        path = inside_folder(self.root, relative)
+        if path is None:
+            raise CatalogError(f"{relative}: outside the catalog folder {self.root}; media paths must stay inside it")
+        return path
 
     def cold_items(self) -> np.ndarray:
         """Indices of items with no interaction at all, ``(n_cold,)``."""
@@ -139,8 +146,11 @@ def _read_csv(root: Path, name: str) -> pd.DataFrame:
                            "regenerate the sample with `mmrec-tutorial generate-data --out data_samples`.")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise CatalogError(f"{path}: the file is empty; it needs a header row with "
+                           f"{', '.join(REQUIRED_COLUMNS[name])}") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: not a readable CSV file ({exc}); check the delimiter and encoding") from exc
+        raise CatalogError(f"{path}: not a readable CSV file ({exc}); check the delimiter and encoding (UTF-8)") from exc
     missing = [c for c in REQUIRED_COLUMNS[name] if c not in frame.columns]
     if missing:
         raise CatalogError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}. "
@@ -163,14 +173,13 @@ def check_image(path: Path) -> tuple[str, str] | None:
     if not path.exists():
         return "missing-file", f"image file {path.name} not found"
     try:
-        pixels = read_image(path)
+        _, mode = decode_image(path)
+    except MediaLimitError as exc:
+        return "oversized-media", str(exc).split(": ", 1)[-1]
     except ValueError as exc:
         return "corrupt-image", str(exc).split(": ", 1)[-1]
-    del pixels
-    from PIL import Image  # mode is only known from the header
-    with Image.open(path) as img:
-        if img.mode != "RGB":
-            return "converted-image", f"image mode {img.mode}, converted to RGB on read"
+    if mode != "RGB":
+        return "converted-image", f"image mode {mode}, converted to RGB on read"
     return None
 
 
@@ -180,6 +189,8 @@ def check_audio(path: Path, expected_rate: int = SAMPLE_RATE) -> tuple[str, str]
         return "missing-file", f"audio file {path.name} not found"
     try:
         samples, rate = read_wav(path)
+    except MediaLimitError as exc:
+        return "oversized-media", str(exc).split(": ", 1)[-1]
     except ValueError as exc:
         return "corrupt-audio", str(exc).split(": ", 1)[-1]
     if is_silent(samples):
@@ -189,20 +200,30 @@ def check_audio(path: Path, expected_rate: int = SAMPLE_RATE) -> tuple[str, str]
     return None
 
 
-_MEDIA_ACTIONS = {"missing-file": "masked", "corrupt-image": "masked", "corrupt-audio": "masked",
+_MEDIA_ACTIONS = {"outside-catalog": "masked", "oversized-media": "masked", "missing-file": "masked", "corrupt-image": "masked", "corrupt-audio": "masked",
                   "silent-audio": "masked", "converted-image": "repaired", "resampled-audio": "repaired"}
-_MEDIA_HINTS = {"missing-file": "put the file there or clear the path; the item is kept without this modality",
+_MEDIA_HINTS = {"outside-catalog": "media paths must lead to a file inside the catalog folder (relative, without "
+                                   "'..' or a symlink out of it); the file was not opened",
+                "oversized-media": "shrink or trim the file below the limit; the item is kept without this modality",
+                "missing-file": "put the file there or clear the path; the item is kept without this modality",
                 "corrupt-image": "re-export the file as PNG/JPEG; the item is kept without an image",
                 "corrupt-audio": "re-export as PCM WAV; the item is kept without audio",
                 "silent-audio": "check the recording; a silent clip carries no information",
                 "converted-image": "", "resampled-audio": ""}
 
 
-def _media_problems(items: pd.DataFrame, root: Path, rows: np.ndarray) -> list[Problem]:
+def _media_problems(items: pd.DataFrame, root: Path, rows: np.ndarray, check_media: bool) -> list[Problem]:
+    """Findings for the image and audio files of ``items``: a path that leads outside ``root`` is
+    always one (and that file is never opened); with ``check_media`` every file inside is decoded
+    and checked too."""
     out = []
     for col, check in (("image", check_image), ("audio", check_audio)):
         for row, item_id, rel in zip(rows, items["item_id"], items[col]):
-            finding = check(root / rel) if rel else None
+            if not rel:
+                continue
+            path = inside_folder(root, rel)
+            finding = ("outside-catalog", "outside the catalog folder") if path is None else \
+                check(path) if check_media else None
             if finding:
                 kind, msg = finding
                 out.append(Problem("items.csv", int(row), item_id, kind, f"{col} {rel}: {msg}",
@@ -236,8 +257,7 @@ def _item_problems(items: pd.DataFrame, root: Path, check_media: bool) -> tuple[
     for row, iid in zip(rows[no_desc], items["item_id"][no_desc]):
         problems.append(Problem("items.csv", int(row), iid, "empty-description", "description is empty",
                                 "kept", "the title alone is the text"))
-    if check_media:
-        problems += _media_problems(items[keep], root, rows[keep])
+    problems += _media_problems(items[keep], root, rows[keep], check_media)
     return problems, keep
 
 
@@ -265,6 +285,12 @@ def _interaction_problems(inter: pd.DataFrame, item_ids: set[str], user_ids: set
     flag(ts.isna().to_numpy(), "bad-timestamp",
          lambda m: [f"timestamp {t!r} is not a number" for t in inter["timestamp"][m]],
          "timestamps are unix seconds (integers)")
+    flag(~np.isfinite(ts.fillna(0).to_numpy(dtype=np.float64)), "bad-timestamp",
+         lambda m: [f"timestamp {t!r} is not a finite number" for t in inter["timestamp"][m]],
+         "timestamps are unix seconds (integers)")
+    flag((ts.fillna(0) % 1 != 0).to_numpy(), "bad-timestamp",
+         lambda m: [f"timestamp {t!r} is not a whole number of seconds" for t in inter["timestamp"][m]],
+         "timestamps are unix seconds (integers); round them before loading")
     lo, hi = TIMESTAMP_RANGE
     out_of_range = ((ts < lo) | (ts > hi)).fillna(False).to_numpy()
     flag(out_of_range, "bad-timestamp",
@@ -275,6 +301,13 @@ def _interaction_problems(inter: pd.DataFrame, item_ids: set[str], user_ids: set
     repeat = inter.duplicated(["user_id", "item_id"], keep="first").to_numpy()
     flag(repeat, "repeat-interaction", "user-item pair already seen earlier; the first one is kept",
          "implicit feedback keeps one interaction per pair")
+    if "rating" in inter:
+        given = inter["rating"].str.strip() != ""
+        bad = (given & pd.to_numeric(inter["rating"], errors="coerce").isna()).to_numpy() & keep
+        for row, r, value in zip(rows[bad], rid[bad], inter["rating"][bad]):
+            problems.append(Problem("interactions.csv", int(row), r, "bad-rating",
+                                    f"rating {value!r} is not a number; counted as 1.0 (an implicit interaction)",
+                                    "repaired", "ratings are numbers; leave the cell empty for implicit feedback"))
     return problems, keep
 
 

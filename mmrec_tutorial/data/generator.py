@@ -79,6 +79,19 @@ class CatalogConfig:
     popularity_strength: float = 0.6
     dirt: DirtSpec | None = dataclasses.field(default_factory=DirtSpec)
 
+    def __post_init__(self) -> None:
+        for name in ("n_items", "n_users", "min_interactions"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.mean_interactions >= self.min_interactions:
+            raise ValueError(f"mean_interactions ({self.mean_interactions}) must be at least min_interactions "
+                             f"({self.min_interactions})")
+        if self.min_interactions > self.n_items:
+            raise ValueError(f"min_interactions ({self.min_interactions}) cannot exceed n_items ({self.n_items}): "
+                             "a user interacts with each item at most once")
+        if not 0 <= self.cold_frac < 1:
+            raise ValueError(f"cold_frac must be in [0, 1), got {self.cold_frac}")
+
 
 def _item_traits(cfg: CatalogConfig, rng: np.random.Generator) -> pd.DataFrame:
     genre = rng.integers(0, len(GENRES), cfg.n_items)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import colorsys
 import io
+import struct
+import warnings
 import wave
 from pathlib import Path
 
@@ -26,6 +28,25 @@ SAMPLE_RATE = 8000
 CLIP_SECONDS = 1.0
 #: A clip whose RMS level stays below this (-80 dBFS; 16-bit PCM steps are 3e-5) is silent.
 SILENCE_RMS = 1e-4
+#: Decoding limits, checked from the file size and the header before any pixel or sample is
+#: decoded, so that one hostile file (a PNG whose header claims 30000 x 30000 pixels) cannot
+#: exhaust memory. Covers and previews are far below them.
+MAX_MEDIA_BYTES = 64 * 2**20
+MAX_IMAGE_PIXELS = 4096 * 4096
+MAX_AUDIO_SECONDS = 600.0
+MAX_AUDIO_CHANNELS = 8
+
+
+class MediaLimitError(ValueError):
+    """A media file exceeds a decoding limit (file size, pixels, duration, channels); the message
+    names the file, the value and the limit."""
+
+
+def _check_file_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_MEDIA_BYTES:
+        raise MediaLimitError(f"{path.name}: {size / 2**20:.1f} MiB, above the {MAX_MEDIA_BYTES / 2**20:.0f} MiB "
+                              "limit for one media file")
 
 
 def _jitter_colour(rgb: tuple[float, float, float], rng: np.random.Generator) -> np.ndarray:
@@ -141,17 +162,29 @@ class AudioReadError(ValueError):
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV file (8/16/24/32-bit, any channel count, mixed down to mono) into float32
-    samples in [-1, 1], shape ``(n,)``, and its rate.
+    """Read a PCM WAV file (8/16/24/32-bit, up to :data:`MAX_AUDIO_CHANNELS` channels, mixed down
+    to mono) into float32 samples in [-1, 1], shape ``(n,)``, and its rate.
 
-    Raises :class:`AudioReadError` (a ``ValueError``) naming the file when it is not a readable PCM WAV.
+    Raises :class:`AudioReadError` (a ``ValueError``) naming the file when it is not a readable PCM
+    WAV, and :class:`MediaLimitError` when the header says it is too long, too wide or too big
+    (checked before the samples are read).
     """
+    path = Path(path)
     try:
+        _check_file_size(path)
         with wave.open(str(path), "rb") as f:
-            channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
-            raw = f.readframes(f.getnframes())
-    except (wave.Error, EOFError, OSError) as exc:
-        raise AudioReadError(f"{Path(path).name}: not a readable PCM WAV file ({exc})") from exc
+            channels, width, rate, frames = f.getnchannels(), f.getsampwidth(), f.getframerate(), f.getnframes()
+            if rate <= 0:
+                raise AudioReadError(f"{path.name}: the header gives a sampling rate of {rate} Hz")
+            if channels > MAX_AUDIO_CHANNELS:
+                raise MediaLimitError(f"{path.name}: {channels} channels, above the limit of {MAX_AUDIO_CHANNELS}")
+            if frames / rate > MAX_AUDIO_SECONDS:
+                raise MediaLimitError(f"{path.name}: {frames / rate:.0f} s long, above the limit of "
+                                      f"{MAX_AUDIO_SECONDS:.0f} s")
+            raw = f.readframes(frames)
+    except (wave.Error, EOFError, OSError, RuntimeError, struct.error) as exc:  # wave's own, for broken chunks
+        raise AudioReadError(f"{path.name}: not a readable PCM WAV file ({type(exc).__name__}: {exc})") from exc
+    raw = raw[: len(raw) - len(raw) % max(1, width * channels)]  # a truncated file may end mid-frame
     if width == 1:  # 8-bit WAV is unsigned
         data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     elif width == 2:
@@ -210,18 +243,40 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file as uint8 RGB ``(h, w, 3)``, converted by :func:`to_rgb` (grayscale,
-    palette, 16-bit and transparent images are all handled).
+def decode_image(path: str | Path) -> tuple[Image.Image, str]:
+    """Decode an image file as RGB (:func:`to_rgb`): ``(image, the file's own PIL mode)``.
 
-    Raises ``ValueError`` naming the file when it cannot be decoded.
+    The file size and the pixel count in the header are checked against :data:`MAX_MEDIA_BYTES`
+    and :data:`MAX_IMAGE_PIXELS` before decoding (:class:`MediaLimitError`; PIL's own
+    decompression-bomb checks end the same way). Raises ``ValueError`` naming the file when it
+    cannot be decoded.
     """
+    path = Path(path)
     try:
-        with Image.open(path) as img:
-            img.load()
-            return np.asarray(to_rgb(img))
+        _check_file_size(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise MediaLimitError(f"{path.name}: {img.width} x {img.height} pixels, above the limit of "
+                                          f"{MAX_IMAGE_PIXELS:,} pixels")
+                img.load()
+                return to_rgb(img), img.mode
+    except MediaLimitError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaLimitError(f"{path.name}: refused before decoding as a decompression bomb ({exc})") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable image ({exc})") from exc
+        raise ValueError(f"{path.name}: not a readable image ({exc})") from exc
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as uint8 RGB ``(h, w, 3)`` (:func:`decode_image`: converted, bounded).
+
+    Raises ``ValueError`` naming the file when it cannot be decoded (:class:`MediaLimitError`
+    when it is too large to decode).
+    """
+    return np.asarray(decode_image(path)[0])
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..data.media import SILENCE_RMS, AudioReadError, is_silent, read_wav
+from ..data.media import SILENCE_RMS, AudioReadError, MediaLimitError, is_silent, read_wav
 from .base import ItemProblem
 
 __all__ = ["AudioReadError", "SILENCE_RMS", "fit_length", "load_clips", "read_wav", "resample"]
@@ -102,6 +102,9 @@ def load_clips(paths: Sequence[str | Path | None], sample_rate: int, clip_second
             continue
         try:
             data, rate = read_wav(path)
+        except MediaLimitError as exc:
+            report(i, "too-large", str(exc), True)
+            continue
         except AudioReadError as exc:
             report(i, "unreadable", str(exc), True)
             continue

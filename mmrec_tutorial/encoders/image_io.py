@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from ..data.media import has_alpha, to_rgb
+from ..data.media import MediaLimitError, decode_image, has_alpha
 from .base import ItemProblem
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "load_image", "load_images", "to_path"]
@@ -41,7 +41,7 @@ def load_image(path: str | Path | None) -> tuple[Image.Image | None, str | None,
 
     Returns ``(image, kind, detail)``: ``image`` is an RGB ``PIL.Image`` or ``None``; ``kind``
     is ``None`` (fine), ``"converted"`` (repaired, image usable), or ``"missing"`` /
-    ``"corrupt"`` (no image); ``detail`` says what happened in words.
+    ``"corrupt"`` / ``"too-large"`` (no image); ``detail`` says what happened in words.
     """
     if path is None:
         return None, "missing", "no image path"
@@ -49,12 +49,11 @@ def load_image(path: str | Path | None) -> tuple[Image.Image | None, str | None,
     if not path.is_file():
         return None, "missing", f"file not found: {path.name}"
     try:
-        with Image.open(path) as img:
-            img.load()  # decode now: a truncated file fails here, not later in a batch
-            mode = img.mode
-            rgb = to_rgb(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return None, "corrupt", f"cannot decode {path.name}: {exc}"
+        rgb, mode = decode_image(path)  # decoded now (bounded): a bad file fails here, not later in a batch
+    except MediaLimitError as exc:
+        return None, "too-large", str(exc)
+    except ValueError as exc:
+        return None, "corrupt", f"cannot decode {path.name}: {str(exc).split(': ', 1)[-1]}"
     if rgb.width == 0 or rgb.height == 0:
         return None, "corrupt", f"{path.name} has no pixels"
     if mode != "RGB":

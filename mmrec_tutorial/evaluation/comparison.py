@@ -183,11 +183,13 @@ class Comparison:
                           {k: v for p in parts for k, v in p.fits.items()},
                           {k: v for p in parts for k, v in p.models.items()}, " | ".join(names))
 
-    def to_json(self) -> str:
-        """Every number of the table, as ``{"split", "protocol", "rows": [{model, subset, ...}]}``."""
+    def to_json(self, meta: Mapping[str, object] | None = None) -> str:
+        """Every number of the table, as ``{"split", "protocol", "rows": [{model, subset, ...}]}``,
+        plus ``meta`` (e.g. the data spec, seed, models and versions of the run) when given."""
         rows = self.table.reset_index().to_dict(orient="records")
-        return json.dumps({"split": self.split_name, "protocol": self.protocol, "rows": rows}, indent=2,
-                          default=float)
+        out = {**({"meta": dict(meta)} if meta else {}), "split": self.split_name, "protocol": self.protocol,
+               "rows": rows}
+        return json.dumps(out, indent=2, default=float)
 
 
 def evaluate_models(models: Mapping[str, ModelSource], split: Split,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..catalog import Catalog
+from ..catalog import Catalog, CleaningReport
 from ..modalities import MODALITIES, ItemFeatures
 from ..splits import Split
 
@@ -34,7 +34,8 @@ class RecDataset:
     the joined text, for display; media paths are relative to ``root``, or None).
     ``content``: the precomputed item content, one :class:`~mmrec_tutorial.data.modalities.ItemFeatures`
     (e.g. MMRec's ``text_feat.npy``), or ``None``; encoders add the raw media's modalities
-    (``evaluation.item_features``). ``catalog`` is set for catalogs of the course's own format.
+    (``evaluation.item_features``). ``catalog`` is set for catalogs of the course's own format, and
+    ``report`` with it: every row cleaning dropped, repaired or masked.
     """
 
     name: str
@@ -47,6 +48,7 @@ class RecDataset:
     source: str = ""
     notes: list[str] = dataclasses.field(default_factory=list)
     catalog: Catalog | None = None
+    report: CleaningReport | None = None
 
     @property
     def has_given_split(self) -> bool:
@@ -81,13 +83,13 @@ def empty_items(n_items: int, item_ids: list[str] | None = None) -> pd.DataFrame
                          "has_text": False, "has_image": False, "has_audio": False})
 
 
-def from_catalog(catalog: Catalog, name: str = "sample") -> RecDataset:
+def from_catalog(catalog: Catalog, name: str = "sample", report: CleaningReport | None = None) -> RecDataset:
     """A :class:`RecDataset` view of a course catalog (the sample, or one from ``generate_catalog``)."""
     items = catalog.items.copy()
     items["text"] = items["text"].where(items["has_text"], None)
     inter = catalog.interactions[["user_idx", "item_idx", "rating", "timestamp"]].copy()
     return RecDataset(name, catalog.n_users, catalog.n_items, inter, items[list(ITEM_COLUMNS)], root=catalog.root,
-                      source=f"course catalog ({name})", catalog=catalog)
+                      source=f"course catalog ({name})", catalog=catalog, report=report)
 
 
 def keep_first_pairs(frame: pd.DataFrame, notes: list[str], what: str) -> pd.DataFrame:

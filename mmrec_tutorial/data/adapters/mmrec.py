@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from ..modalities import ItemFeatures, ItemProblem
+from ..paths import inside_folder
 from .base import DatasetFormatError, DatasetUnavailableError, RecDataset, empty_items, keep_first_pairs
 
 INTER_COLUMNS = ("userID", "itemID", "rating", "timestamp", "x_label")
@@ -55,6 +56,8 @@ def read_inter(path: Path) -> pd.DataFrame:
     """Read and check a ``.inter`` file -> columns user_idx, item_idx, rating, timestamp, x_label."""
     try:
         frame = pd.read_csv(path, sep="\t")
+    except pd.errors.EmptyDataError:
+        raise DatasetFormatError(f"{path}: the file is empty; expected the header {' '.join(INTER_COLUMNS)}") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DatasetFormatError(f"{path}: not a tab-separated file ({exc})") from exc
     missing = [c for c in ("userID", "itemID", "x_label") if c not in frame.columns]
@@ -74,6 +77,17 @@ def read_inter(path: Path) -> pd.DataFrame:
                          "rating": frame["rating"] if "rating" in frame else 1.0,
                          "timestamp": frame["timestamp"] if "timestamp" in frame else 0,
                          "x_label": frame["x_label"].astype(np.int64)})
+
+
+def _check_contiguous(path: Path, column: str, ids: np.ndarray, n: int) -> None:
+    """MMRec ids are 0..n-1 with none left out: a gap would invent users or items that have no
+    row anywhere (they would join the full ranking). Raise a ``DatasetFormatError`` naming them."""
+    missing = np.setdiff1d(np.arange(n), ids)
+    if len(missing):
+        shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise DatasetFormatError(f"{path}: {column}s must be 0..{n - 1} without gaps, but {len(missing)} of them never "
+                                 f"occur ({shown}); renumber the ids consecutively (e.g. in order of first "
+                                 "appearance) before loading")
 
 
 def read_features(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,6 +117,10 @@ def load_mmrec(folder: str | Path, name: str | None = None, files: dict[str, str
     notes: list[str] = []
     inter = keep_first_pairs(read_inter(inter_path), notes, inter_path.name)
     files = feature_files(folder) if files is None else dict(files)
+    outside = [f for f in files.values() if inside_folder(folder, f) is None]
+    if outside:
+        raise DatasetFormatError(f"{folder}: feature file(s) {', '.join(outside)} lead outside the dataset folder; "
+                                 "name files inside it (e.g. audio=vggish.npy)")
     absent = [f for f in files.values() if not (folder / f).is_file()]
     if absent:
         raise DatasetUnavailableError(f"{folder}: feature file(s) {', '.join(absent)} not found")
@@ -119,6 +137,13 @@ def load_mmrec(folder: str | Path, name: str | None = None, files: dict[str, str
         raise DatasetFormatError(f"{folder}: {inter_path.name} uses itemID {n_items - 1} but the feature files have "
                                  f"only {next(iter(rows.values()))} rows (one row per itemID is required)")
     n_users = int(inter["user_idx"].max()) + 1
+    _check_contiguous(inter_path, "userID", inter["user_idx"].to_numpy(), n_users)
+    if not features:
+        _check_contiguous(inter_path, "itemID", inter["item_idx"].to_numpy(), n_items)
+    unused = n_items - inter["item_idx"].nunique()
+    if unused:
+        notes.append(f"{unused} item(s) of the feature files have no interaction in {inter_path.name}: "
+                     "they are kept as cold items")
     items = empty_items(n_items, _item_names(folder, n_items))
     for m in features:
         if f"has_{m}" in items:

@@ -28,10 +28,25 @@ GENRES_100K = ("unknown", "Action", "Adventure", "Animation", "Children's", "Com
 VARIANT_FILES = {"100k": ("u.data", "u.item"), "1m": ("ratings.dat", "movies.dat")}
 
 
+def file_encoding(path: Path) -> str:
+    """``"utf-8"`` when the file has non-ASCII bytes that decode as UTF-8 (a re-saved copy: latin-1
+    text almost never does), else ``"latin-1"``, the encoding GroupLens publishes."""
+    data = path.read_bytes()
+    if data.isascii():
+        return "latin-1"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
 def _read(path: Path, sep: str, names: list[str], what: str) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path, sep=sep, names=names, header=None, encoding="latin-1",
+        frame = pd.read_csv(path, sep=sep, names=names, header=None, encoding=file_encoding(path),
                             engine="c" if len(sep) == 1 else "python", quoting=3, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DatasetFormatError(f"{path}: empty file") from None
     except pd.errors.ParserError as exc:
         raise DatasetFormatError(f"{path}: cannot parse as {what} ({exc})") from exc
     if frame.empty:
@@ -99,7 +114,8 @@ def load_movielens(folder: str | Path | None = None, variant: str = "100k", min_
                 f"that {folder} holds {' and '.join(VARIANT_FILES[variant])}.")
     ratings = read_ratings(ratings_file, variant)
     movies = read_movies(movies_file, variant)
-    notes: list[str] = []
+    notes: list[str] = [f"{path.name} is UTF-8, not the latin-1 GroupLens publishes: read as UTF-8"
+                        for path in (ratings_file, movies_file) if file_encoding(path) == "utf-8"]
     unknown = ~ratings["item"].isin(movies["item"])
     if unknown.any():
         raise DatasetFormatError(f"{ratings_file}: {int(unknown.sum())} ratings of movies not in {movies_file.name} "

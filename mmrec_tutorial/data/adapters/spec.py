@@ -50,7 +50,8 @@ Loader = Callable[[str | None, Path | None, bool, bool], RecDataset]
 def _catalog(folder: str | None, cache_dir: Path | None, download: bool, check_media: bool) -> RecDataset:
     """A catalog of the course's format (``None``: the sample), loaded and cleaned."""
     root = Path(folder) if folder is not None else sample_data_dir()
-    return from_catalog(load_catalog(root, check_media=check_media)[0], "sample" if folder is None else root.name)
+    catalog, report = load_catalog(root, check_media=check_media)
+    return from_catalog(catalog, "sample" if folder is None else root.name, report)
 
 
 def _movielens(variant: str) -> Loader:
