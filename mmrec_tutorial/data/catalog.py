@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .media import SAMPLE_RATE, MediaLimitError, decode_image, is_silent, read_wav
-from .paths import inside_folder
 from .modalities import item_text
+from .paths import inside_folder
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "items.csv": ("item_id", "title", "description", "category", "image", "audio"),
@@ -168,31 +169,33 @@ def read_catalog(root: str | Path) -> RawCatalog:
                       interactions=_read_csv(root, "interactions.csv"))
 
 
+def _decoded(path: Path, read: Callable[[Path], object], what: str, corrupt: str) -> tuple[object, tuple[str, str] | None]:
+    """``(read(path), None)``, or ``(None, (kind, message))`` when the file is missing, over a
+    decoding limit or unreadable (kind ``corrupt``)."""
+    if not path.exists():
+        return None, ("missing-file", f"{what} file {path.name} not found")
+    try:
+        return read(path), None
+    except MediaLimitError as exc:
+        return None, ("oversized-media", str(exc).split(": ", 1)[-1])
+    except ValueError as exc:
+        return None, (corrupt, str(exc).split(": ", 1)[-1])
+
+
 def check_image(path: Path) -> tuple[str, str] | None:
     """``(kind, message)`` when the image cannot be used as is, else None. Conversions are notes."""
-    if not path.exists():
-        return "missing-file", f"image file {path.name} not found"
-    try:
-        _, mode = decode_image(path)
-    except MediaLimitError as exc:
-        return "oversized-media", str(exc).split(": ", 1)[-1]
-    except ValueError as exc:
-        return "corrupt-image", str(exc).split(": ", 1)[-1]
-    if mode != "RGB":
-        return "converted-image", f"image mode {mode}, converted to RGB on read"
-    return None
+    decoded, finding = _decoded(path, decode_image, "image", "corrupt-image")
+    if finding is None and decoded[1] != "RGB":
+        return "converted-image", f"image mode {decoded[1]}, converted to RGB on read"
+    return finding
 
 
 def check_audio(path: Path, expected_rate: int = SAMPLE_RATE) -> tuple[str, str] | None:
     """``(kind, message)`` when the clip cannot be used as is, else None."""
-    if not path.exists():
-        return "missing-file", f"audio file {path.name} not found"
-    try:
-        samples, rate = read_wav(path)
-    except MediaLimitError as exc:
-        return "oversized-media", str(exc).split(": ", 1)[-1]
-    except ValueError as exc:
-        return "corrupt-audio", str(exc).split(": ", 1)[-1]
+    decoded, finding = _decoded(path, read_wav, "audio", "corrupt-audio")
+    if finding is not None:
+        return finding
+    samples, rate = decoded
     if is_silent(samples):
         return "silent-audio", "clip is silent (RMS below 1e-4)"
     if rate != expected_rate:
