@@ -4,6 +4,7 @@
     python3 tasks.py tutorial   # make .venv, install, execute every notebook, print a summary
     python3 tasks.py test       # make .venv, install with test extras, run the whole test suite
     python3 tasks.py lab        # make .venv and open JupyterLab on notebooks/
+    python3 tasks.py gpu-check  # on a lent GPU machine: the GPU-vs-CPU table (scripts/gpu_check.py)
 
 The virtual environment lives in ./.venv and is refreshed when pyproject.toml changes.
 Extra arguments after `test` go to pytest (e.g. `python3 tasks.py test -k metrics`).
@@ -75,8 +76,13 @@ def test(args: list[str]) -> None:
        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "notebooks", *args, env=env)
 
 
+def gpu_check(args: list[str]) -> None:
+    """No .venv here: a lent GPU machine has its own torch and no package registry."""
+    sh(sys.executable, ROOT / "scripts" / "gpu_check.py", *args)
+
+
 def main() -> None:
-    commands = {"tutorial": tutorial, "test": test, "lab": lab}
+    commands = {"tutorial": tutorial, "test": test, "lab": lab, "gpu-check": gpu_check}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         raise SystemExit(2)

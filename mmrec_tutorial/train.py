@@ -79,31 +79,61 @@ def _batches(model: Recommender, split: Split, cfg: TrainConfig, gen: torch.Gene
         yield from bpr.batches(cfg.batch_size)
 
 
+class _Loss(torch.nn.Module):
+    """The model's training loss as a ``forward``, so that DistributedDataParallel can wrap it."""
+
+    def __init__(self, model: Recommender, reg: float) -> None:
+        super().__init__()
+        self.model, self.reg = model, reg
+
+    def forward(self, *batch: torch.Tensor) -> torch.Tensor:
+        return self.model.sequence_loss(*batch) if self.model.needs_sequences else self.model.loss(*batch, reg=self.reg)
+
+
 class _Step:
     """One optimiser step per batch: Adam on the trainable parameters, autocast and gradient
-    scaling on GPU (fp16 needs the scaler; bf16 and fp32 do not)."""
+    scaling on GPU (fp16 needs the scaler; bf16 and fp32 do not).
+
+    Under ``torch.distributed`` (:mod:`mmrec_tutorial.distributed`) every process sees the same
+    global batch, keeps its own contiguous share of it (:func:`~mmrec_tutorial.distributed.shard`),
+    and DistributedDataParallel averages the gradients: with equal shares that is the gradient of
+    the whole batch, so the run follows the single-process one.
+    """
 
     def __init__(self, model: Recommender, cfg: TrainConfig, device: torch.device) -> None:
+        from . import distributed  # noqa: PLC0415
+
         self.model, self.cfg, self.device = model, cfg, device
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.dtype = autocast_dtype(device) if cfg.amp else None
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
+        self.rank, self.world = distributed.rank_and_world()
+        self.loss = distributed.wrap(_Loss(model, cfg.reg), device) if self.world > 1 else _Loss(model, cfg.reg)
+        self._shard = distributed.shard
 
     def epoch(self, batches) -> float:
-        """Train on every batch; the mean loss per example."""
+        """Train on every batch; the mean loss per example (over all processes)."""
         total, count = 0.0, 0
         for batch in batches:
-            batch = [t.to(self.device, non_blocking=True) for t in batch]
+            batch = [t.to(self.device, non_blocking=True) for t in self._shard(batch, self.rank, self.world)]
             with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-                loss = (self.model.sequence_loss(*batch) if self.model.needs_sequences
-                        else self.model.loss(*batch, reg=self.cfg.reg))
+                loss = self.loss(*batch)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             total += float(loss.detach()) * len(batch[0])
             count += len(batch[0])
+        return self._mean(total, count)
+
+    def _mean(self, total: float, count: int) -> float:
+        if self.world > 1:
+            import torch.distributed as dist  # noqa: PLC0415
+
+            sums = torch.tensor([total, float(count)], dtype=torch.float64)
+            dist.all_reduce(sums)
+            total, count = float(sums[0]), int(sums[1])
         return total / max(1, count)
 
 
