@@ -3,8 +3,9 @@
     python benchmarks/serving.py                      # 100k and 1M items, 1,000 queries
     python benchmarks/serving.py --items 100000 --queries 500
 
-Item and user vectors come from ``serving.clustered_vectors`` (64-d, 1,000 tastes, popularity
-norms): a synthetic stand-in for a trained model's vectors at a size no course dataset has.
+Item and user vectors come from ``serving.clustered_vectors`` (64-d, 1,000 overlapping tastes
+shared by items and users, popularity norms): a synthetic stand-in for a trained model's vectors
+at a size no course dataset has.
 For every index and search effort: build seconds, index MiB, recall@20 against exact top-20
 (batched torch scoring, ``serving.exact_top_k``), milliseconds for the whole query batch, queries
 per second and the speed-up over exact scoring. FAISS uses its default OpenMP threads (or

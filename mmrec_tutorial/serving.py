@@ -156,15 +156,17 @@ def overlap_recall(found: np.ndarray, exact: np.ndarray) -> float:
     return float(np.mean(hits)) if hits else 0.0
 
 
-def clustered_vectors(n: int, d: int = 64, n_clusters: int = 1000, spread: float = 0.35, seed: int = 0,
-                      chunk: int = 200_000) -> np.ndarray:
-    """A synthetic stand-in for a trained model's ``(n, d)`` float32 item vectors, at any size:
-    items sit around ``n_clusters`` tastes (Gaussian, ``spread`` times the centres' scale) with a
-    log-normal popularity norm, the shape that trained embeddings have and that indexes exploit
-    (uniform random vectors are the worst case: no structure to find). Generated ``chunk`` rows
-    at a time, so 1M x 64 needs the 256 MB of the result and little more."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((n_clusters, d)).astype(np.float32)
+def clustered_vectors(n: int, d: int = 64, n_clusters: int = 1000, spread: float = 1.0, seed: int = 0,
+                      chunk: int = 200_000, tastes_seed: int = 0) -> np.ndarray:
+    """A synthetic stand-in for a trained model's ``(n, d)`` float32 item (or user) vectors, at any
+    size: vectors sit around ``n_clusters`` tastes (Gaussian, ``spread`` times the centres' scale;
+    at the default 1.0 neighbouring tastes overlap, at 0.35 they are so well separated that any
+    index finds the exact top 20 almost for free) with a log-normal popularity norm: structure
+    that indexes exploit (isotropic Gaussian vectors are the worst case: no structure to find). The tastes
+    depend on ``tastes_seed`` only, so items and users drawn with different ``seed`` s share them.
+    Generated ``chunk`` rows at a time, so 1M x 64 needs the 256 MB of the result and little more."""
+    centres = np.random.default_rng(tastes_seed).standard_normal((n_clusters, d)).astype(np.float32)
+    rng = np.random.default_rng((tastes_seed, seed))
     out = np.empty((n, d), dtype=np.float32)
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
