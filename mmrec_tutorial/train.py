@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .data.datasets import BPRTriples, UserSequences
 from .data.splits import TRAIN, VALID, Split
 from .device import autocast_dtype, pick_device, seed_everything
+from .distributed import rank_and_world, shard, wrap
 from .metrics import evaluate_full_ranking
 from .models.base import Recommender
 
@@ -101,22 +102,19 @@ class _Step:
     """
 
     def __init__(self, model: Recommender, cfg: TrainConfig, device: torch.device) -> None:
-        from . import distributed  # noqa: PLC0415
-
         self.model, self.cfg, self.device = model, cfg, device
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.dtype = autocast_dtype(device) if cfg.amp else None
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.dtype == torch.float16)
-        self.rank, self.world = distributed.rank_and_world()
-        self.loss = distributed.wrap(_Loss(model, cfg.reg), device) if self.world > 1 else _Loss(model, cfg.reg)
-        self._shard = distributed.shard
+        self.rank, self.world = rank_and_world()
+        self.loss = wrap(_Loss(model, cfg.reg), device) if self.world > 1 else _Loss(model, cfg.reg)
 
     def epoch(self, batches) -> float:
         """Train on every batch; the mean loss per example (over all processes)."""
         total, count = 0.0, 0
         for batch in batches:
-            batch = [t.to(self.device, non_blocking=True) for t in self._shard(batch, self.rank, self.world)]
+            batch = [t.to(self.device, non_blocking=True) for t in shard(batch, self.rank, self.world)]
             with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
                 loss = self.loss(*batch)
             self.optimizer.zero_grad(set_to_none=True)
@@ -131,7 +129,7 @@ class _Step:
         if self.world > 1:
             import torch.distributed as dist  # noqa: PLC0415
 
-            sums = torch.tensor([total, float(count)], dtype=torch.float64)
+            sums = torch.tensor([total, float(count)], dtype=torch.float64, device=self.device)  # NCCL: on the GPU
             dist.all_reduce(sums)
             total, count = float(sums[0]), int(sums[1])
         return total / max(1, count)

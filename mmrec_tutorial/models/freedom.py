@@ -68,7 +68,6 @@ class FreedomRanker(LightGCN):
         if content.n_items != n_items:
             raise ValueError(f"content has {content.n_items} items (rows), the model n_items={n_items}")
         self.item_layers, self.keep, self.content_weight = item_layers, keep, content_weight
-        self.k = k
         self.modality_weights = dict(modality_weights) if modality_weights else {m: 1.0 for m in content.modalities}
         graphs = {m: knn_graph(content.features[m], k, content.masks[m]) for m in content.modalities}
         self.register_buffer("item_graph", fuse_item_graphs(graphs, self.modality_weights), persistent=False)

@@ -79,8 +79,10 @@ def wrap_title(text: object, width: int = 18, max_lines: int = 2, empty: str = "
 
 
 def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] | None = None,
-               marks: Sequence[bool] | None = None, ncols: int = 8, size: float = 1.6, ax_title: str | None = None):
-    """A gallery of item covers with their titles; ``marks[k]`` draws a green frame (e.g. a hit)."""
+               marks: Sequence[bool] | None = None, ncols: int = 8, size: float = 1.6, ax_title: str | None = None,
+               title_width: int = 18):
+    """A gallery of item covers with their titles (wrapped at ``title_width`` characters, two lines);
+    ``marks[k]`` draws a green frame (e.g. a hit)."""
     n = len(item_idx)
     nrows = max(1, int(np.ceil(n / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.25), squeeze=False)
@@ -95,7 +97,7 @@ def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] 
         else:
             ax.imshow(img)
         label = titles[k] if titles is not None else catalog.items.at[int(idx), "title"] or catalog.items.at[int(idx), "item_id"]
-        ax.set_title(wrap_title(label, 18), fontsize=7)
+        ax.set_title(wrap_title(label, title_width), fontsize=7)
         if marks is not None and marks[k]:
             ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
             for spine in ax.spines.values():
