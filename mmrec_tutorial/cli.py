@@ -31,7 +31,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     given = ("n_items", "n_users", "mean_interactions", "min_interactions", "seed")
     sizes = {name: getattr(args, name) for name in given if getattr(args, name) is not None}  # else: the sample's
-    cfg = CatalogConfig(**sizes, dirt=None if args.clean else DirtSpec())
+    cfg = CatalogConfig(**sizes, dirt=None if args.clean else DirtSpec(), media=not args.no_media)
     counts = generate_catalog(args.out, cfg, overwrite=args.overwrite)
     print(f"wrote {args.out}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
@@ -191,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--min-interactions", type=POSITIVE_INT, help="fewest interactions per user (default: as for data_samples/)")
     gen.add_argument("--seed", type=int, help="random seed (default: as for data_samples/)")
     gen.add_argument("--clean", action="store_true", help="plant no dirty records")
+    gen.add_argument("--no-media", action="store_true",
+                     help="write no covers or previews (text and interactions only: 100k-1M item catalogs)")
     gen.add_argument("--overwrite", action="store_true", help="replace the catalog files in a non-empty folder")
     gen.set_defaults(func=_generate)
 

@@ -144,3 +144,27 @@ def test_expected_utility_replays_the_sample():
     other = (u + 1) % len(utility)  # someone else's tastes: only popularity and chance agree
     shifted = (utility[other] < utility[other, i][:, None]).mean(1)
     assert ranks.mean() > 0.75 and ranks.mean() > shifted.mean() + 0.1
+
+
+def test_big_catalog_samples_among_candidates_without_media(tmp_path):
+    """Above ``candidates`` items, each block of users chooses among a random draw of warm items;
+    ``media=False`` writes text and interactions only. Histories stay distinct and warm."""
+    cfg = CatalogConfig(n_items=5000, n_users=300, mean_interactions=12, min_interactions=4, seed=5,
+                        candidates=600, media=False, dirt=None)
+    counts = generate_catalog(tmp_path, cfg, progress=False)
+    assert counts["images"] == counts["audio"] == 0 and not (tmp_path / "images").exists()
+    items = pd.read_csv(tmp_path / "items.csv", keep_default_na=False)
+    inter = pd.read_csv(tmp_path / "interactions.csv")
+    assert (items["image"] == "").all() and (items["audio"] == "").all() and len(items) == 5000
+    assert not inter.duplicated(["user_id", "item_id"]).any()
+    assert inter.groupby("user_id").size().max() <= 600 // 3
+    assert inter["item_id"].nunique() > 1500  # blocks draw different candidates: the catalog is covered
+
+
+def test_unknown_ids_never_collide_with_real_ones():
+    from mmrec_tutorial.data.generator import _unknown_ids
+
+    assert _unknown_ids("i", pd.Series(["i00000", "i00599"]), 2) == ["i90000", "i90001"]  # the sample's
+    big = pd.Series([f"i{k:05d}" for k in (0, 950_000, 999_999)])
+    fresh = _unknown_ids("i", big, 3)
+    assert fresh == ["i9000000", "i9000001", "i9000002"] and not set(fresh) & set(big)

@@ -78,6 +78,8 @@ class CatalogConfig:
     preference_strength: float = 4.0
     popularity_strength: float = 0.6
     dirt: DirtSpec | None = dataclasses.field(default_factory=DirtSpec)
+    media: bool = True  # draw covers and previews; False: text and interactions only (big catalogs)
+    candidates: int = 20_000  # above this many items, each block of users chooses among a random draw of it
 
     def __post_init__(self) -> None:
         for name in ("n_items", "n_users", "min_interactions"):
@@ -89,6 +91,8 @@ class CatalogConfig:
         if self.min_interactions > self.n_items:
             raise ValueError(f"min_interactions ({self.min_interactions}) cannot exceed n_items ({self.n_items}): "
                              "a user interacts with each item at most once")
+        if self.candidates < 3 * self.min_interactions:
+            raise ValueError(f"candidates ({self.candidates}) must be at least 3 x min_interactions")
         if not 0 <= self.cold_frac < 1:
             raise ValueError(f"cold_frac must be in [0, 1), got {self.cold_frac}")
 
@@ -196,6 +200,23 @@ def expected_utility(cfg: CatalogConfig = CatalogConfig()) -> np.ndarray:
     return utility
 
 
+#: Elements of one ``(users, items)`` block of utilities: the memory bound of sampling (about
+#: 100 MB for the trait weights of a block). The sample's 600 items take 512 users a block, a
+#: big catalog 64 users (each block draws its own candidates).
+BLOCK_ELEMENTS = 1 << 22
+
+
+def _candidates(cfg: CatalogConfig, cold: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """The items one user block chooses among: all of them (``None``) up to ``cfg.candidates``
+    items, else a uniform draw of that many distinct warm items (a big catalog stays O(users x
+    candidates) to sample; popularity still shapes the choice within the draw)."""
+    if cfg.n_items <= cfg.candidates:
+        return None
+    draw = np.unique(rng.integers(0, cfg.n_items, 2 * cfg.candidates))
+    draw = draw[~np.isin(draw, cold)]
+    return rng.permutation(draw)[:cfg.candidates]
+
+
 def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.DataFrame,
                   rng: np.random.Generator) -> pd.DataFrame:
     n_items, n_users = cfg.n_items, cfg.n_users
@@ -204,27 +225,59 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
     cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
     counts = np.maximum(cfg.min_interactions,
                         rng.lognormal(np.log(cfg.mean_interactions) - 0.32, 0.8, n_users)).astype(int)
-    counts = np.minimum(counts, n_items // 3)
-    rows: list[tuple[int, int, int, int]] = []
-    batch = 512
-    for start in tqdm(range(0, n_users, batch), desc="sampling interactions", disable=n_users < 5000):
-        users = np.arange(start, min(n_users, start + batch))
+    counts = np.minimum(counts, min(n_items, cfg.candidates) // 3)
+    columns = min(n_items, cfg.candidates)
+    # blocks share a candidate draw: small ones keep users' histories apart in a big catalog
+    block = max(1, min(512 if n_items <= cfg.candidates else 64, BLOCK_ELEMENTS // columns))
+    parts: list[np.ndarray] = []
+    for start in tqdm(range(0, n_users, block), desc="sampling interactions", disable=n_users * columns < 10**8):
+        users = np.arange(start, min(n_users, start + block))
+        parts.append(_block_interactions(cfg, users, counts, (codes, favs, popularity), group, category, cold, rng))
+    inter = np.concatenate(parts) if parts else np.zeros((0, 4), np.int64)
+    return pd.DataFrame({"user_id": [f"u{u:05d}" for u in inter[:, 0]],
+                         "item_id": [f"i{i:05d}" for i in inter[:, 1]],
+                         "rating": inter[:, 2], "timestamp": inter[:, 3]})
+
+
+def _block_interactions(cfg: CatalogConfig, users: np.ndarray, counts: np.ndarray,
+                        tastes: tuple[list[np.ndarray], list[np.ndarray], np.ndarray], group: np.ndarray,
+                        category: np.ndarray, cold: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sample the histories of one block of users: ``(rows, 4)`` int64 user, item, rating, time.
+
+    Each user picks ``counts[u]`` distinct items by the Gumbel-max trick over the utilities
+    (a draw without replacement from the softmax of the utilities), among all warm items or,
+    in a big catalog, among one block-wide draw of candidates.
+    """
+    codes, favs, popularity = tastes
+    pool = _candidates(cfg, cold, rng)
+    if pool is None:
         utility, match = _utility(cfg, codes, [f[users] for f in favs], popularity, group[users], category)
         utility[:, cold] = -np.inf
-        noisy = utility + rng.gumbel(size=utility.shape)
-        for row, u in enumerate(users):
-            chosen = np.argpartition(-noisy[row], counts[u])[:counts[u]]
-            # order the history so that items of one genre tend to follow each other (a sequence signal)
-            order = np.argsort(codes[0][chosen] + rng.uniform(0, 2.5, len(chosen)))
-            gaps = rng.exponential(3 * 86_400, len(chosen)).cumsum()
-            begin = T0 + rng.integers(0, T_SPAN // 3)
-            times = (begin + gaps / max(1.0, gaps[-1] / (T_SPAN * 0.6))).astype(np.int64)
-            ratings = np.clip(np.round(2 + 3 * match[row, chosen[order]] + rng.normal(0, 0.7, len(chosen))), 1, 5)
-            rows.extend(zip([u] * len(chosen), chosen[order], ratings.astype(int), times))
-    inter = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
-    return pd.DataFrame({"user_id": [f"u{u:05d}" for u in inter["user"]],
-                         "item_id": [f"i{i:05d}" for i in inter["item"]],
-                         "rating": inter["rating"].to_numpy(), "timestamp": inter["timestamp"].to_numpy()})
+    else:
+        utility, match = _utility(cfg, [c[pool] for c in codes], [f[users] for f in favs], popularity[pool],
+                                  group[users], category[pool])
+    noisy = utility + rng.gumbel(size=utility.shape)
+    out = []
+    for row, u in enumerate(users):
+        chosen = np.argpartition(-noisy[row], counts[u])[:counts[u]]
+        items = chosen if pool is None else pool[chosen]
+        # order the history so that items of one genre tend to follow each other (a sequence signal)
+        order = np.argsort(codes[0][items] + rng.uniform(0, 2.5, len(items)))
+        gaps = rng.exponential(3 * 86_400, len(items)).cumsum()
+        begin = T0 + rng.integers(0, T_SPAN // 3)
+        times = (begin + gaps / max(1.0, gaps[-1] / (T_SPAN * 0.6))).astype(np.int64)
+        ratings = np.clip(np.round(2 + 3 * match[row, chosen[order]] + rng.normal(0, 0.7, len(items))), 1, 5)
+        out.append(np.stack([np.full(len(items), u), items[order], ratings.astype(np.int64), times], axis=1))
+    return np.concatenate(out).astype(np.int64)
+
+
+def _unknown_ids(prefix: str, known: pd.Series, k: int) -> list[str]:
+    """``k`` ids that no real user or item has: ``<prefix>9`` and more digits, as wide as the real
+    ids while those number below 9 followed by zeros (``i90000``, ... in the sample), else wider."""
+    numbers = known.str.slice(len(prefix)).astype(np.int64)
+    width = int(known.str.len().max()) - len(prefix) if len(known) else 5
+    digits = width - 1 if len(known) == 0 or numbers.max() < 9 * 10 ** (width - 1) else width
+    return [f"{prefix}9{j:0{digits}d}" for j in range(k)]
 
 
 def _plant_interaction_dirt(inter: pd.DataFrame, dirt: DirtSpec, rng: np.random.Generator) -> pd.DataFrame:
@@ -233,9 +286,9 @@ def _plant_interaction_dirt(inter: pd.DataFrame, dirt: DirtSpec, rng: np.random.
 
     dup = rows(dirt.duplicate_interactions)
     some = rows(dirt.unknown_item_interactions)
-    some["item_id"] = [f"i9{k:04d}" for k in range(len(some))]
+    some["item_id"] = _unknown_ids("i", inter["item_id"], len(some))
     who = rows(dirt.unknown_user_interactions)
-    who["user_id"] = [f"u9{k:04d}" for k in range(len(who))]
+    who["user_id"] = _unknown_ids("u", inter["user_id"], len(who))
     bad = rows(dirt.bad_timestamps)
     bad["timestamp"] = np.resize(np.array([-1, 0, 4_102_444_800 + 86_400], dtype=np.int64), len(bad))
     out = pd.concat([inter, dup, some, who, bad], ignore_index=True)
@@ -326,13 +379,15 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
                           "image": [f"images/{i}.png" for i in traits["item_id"]],
                           "audio": [f"audio/{i}.wav" for i in traits["item_id"]]})
     picks = _DirtyPicks(cfg.n_items, cfg.dirt, rng)
-    for k in tqdm(range(cfg.n_items), desc="drawing covers and previews", disable=not progress):
+    for k in tqdm(range(cfg.n_items if cfg.media else 0), desc="drawing covers and previews", disable=not progress):
         media_rng = np.random.default_rng([cfg.seed, k])  # per item: order-independent
         item_id = items.at[k, "item_id"]
         if k not in picks.no_image and k not in picks.dangling:
             _write_cover(out / "images" / f"{item_id}.png", traits.at[k, "style"], k, picks, media_rng)
         if k not in picks.no_audio:
             _write_preview(out / "audio" / f"{item_id}.wav", traits.at[k, "mood"], k, picks, media_rng)
+    if not cfg.media:
+        items[["image", "audio"]] = ""
     items.loc[picks.no_image, "image"] = ""
     items.loc[picks.no_audio, "audio"] = ""
     items.loc[picks.empty_text, ["title", "description"]] = ""
@@ -346,5 +401,5 @@ def generate_catalog(out_dir: str | Path, cfg: CatalogConfig = CatalogConfig(), 
     traits.drop(columns="category").to_csv(out / "traits.csv", index=False)  # the format is public: items.csv
     user_groups.to_csv(out / "user_groups.csv", index=False)
     return {"items": len(items), "users": len(users), "interactions": len(inter),
-            "images": sum(1 for _ in (out / "images").glob("*.png")),
-            "audio": sum(1 for _ in (out / "audio").glob("*.wav"))}
+            "images": sum(1 for _ in (out / "images").glob("*.png")) if cfg.media else 0,
+            "audio": sum(1 for _ in (out / "audio").glob("*.wav")) if cfg.media else 0}
