@@ -11,6 +11,21 @@ os.environ.setdefault("MMREC_QUICK", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
+
+def pytest_collection_modifyitems(config, items):
+    """The committed sample was generated with numpy 2. numpy 1 returns the same top-k items from
+    ``np.argpartition`` in another order within the partition, which reorders each history, so
+    byte-identical regeneration is checked on numpy >= 2 only (the oldest-versions run has 1.24)."""
+    import numpy as np
+
+    if int(np.__version__.split(".")[0]) >= 2:
+        return
+    skip = pytest.mark.skip(reason="the sample regenerates byte-identically with numpy >= 2 only")
+    for item in items:
+        if "sample_bytes" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def one_thread():
     """Small batches on a shared CPU run fastest on one thread (see ``encoders.polite_threads``)."""

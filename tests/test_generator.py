@@ -32,6 +32,7 @@ def _same_media(a, b) -> None:
                 assert left[1] == right[1]
 
 
+@pytest.mark.sample_bytes
 @pytest.mark.slow
 def test_regenerating_reproduces_committed_sample(tmp_path):
     out = tmp_path / "regen"

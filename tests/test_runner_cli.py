@@ -101,6 +101,7 @@ def test_cli_generate_and_check(tmp_path, capsys):
     assert "error:" in err and str(out) in err and "Traceback" not in err
 
 
+@pytest.mark.sample_bytes
 def test_cli_generate_data_with_no_options_reproduces_the_sample(tmp_path):
     """The data card's command (`generate-data --out data_samples`) rebuilds the sample exactly."""
     assert main(["generate-data", "--out", str(tmp_path / "s")]) == 0
