@@ -4,6 +4,7 @@
     python benchmarks/compare_cornac.py --data lfm2k         # the published split, 3 model seeds
     python benchmarks/compare_cornac.py --data movielens-100k:tests/fixtures/ml-100k --tune
     python benchmarks/compare_cornac.py --data ml100k-like   # a MovieLens-100K-sized synthetic catalog
+    python benchmarks/compare_cornac.py --train-fraction 0.5 # a sparser Last.fm 2K: half its training pairs
 
 Any dataset spec of ``data.adapters.load_dataset`` works. A dataset with a published split
 (MMRec's ``x_label``: ``lfm2k``, ``mmrec:<folder>``) is used as published, with one model seed per
@@ -21,6 +22,7 @@ here: the defaults are the claim). Times are wall clock of one fit: cornac's ``f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import sys
 import time
@@ -28,7 +30,7 @@ import time
 import numpy as np
 import torch
 
-from mmrec_tutorial.data import TEST, TRAIN, VALID, random_split
+from mmrec_tutorial.data import TEST, TRAIN, VALID, Split, random_split
 from mmrec_tutorial.data.adapters import load_dataset
 from mmrec_tutorial.device import describe_device, pick_device
 from mmrec_tutorial.evaluation import evaluate_trained
@@ -52,6 +54,17 @@ def cornac_scores(model, train_set, n_users: int, n_items: int) -> torch.Tensor:
     known_u, known_i = users >= 0, items >= 0
     scores[np.ix_(known_u, known_i)] = u[users[known_u]] @ v[items[known_i]].T + b[items[known_i]][None, :]
     return torch.from_numpy(scores)
+
+
+def thinned(split: Split, fraction: float, seed: int) -> Split:
+    """``split`` keeping a seeded random ``fraction`` of its training interactions, validation and
+    test untouched: the same users and items, sparser. Both models train on the same thinned part."""
+    if fraction >= 1:
+        return split
+    inter = split.interactions
+    drop = inter[inter["x_label"] == TRAIN].sample(frac=1 - fraction, random_state=seed).index
+    return dataclasses.replace(split, name=f"{split.name}, {fraction:.0%} of its training pairs",
+                               interactions=inter.drop(index=drop))
 
 
 def fit_cornac(split, params: dict, seed: int) -> tuple[torch.Tensor, float]:
@@ -96,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="lfm2k", help="a dataset spec (default lfm2k), or ml100k-like")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tune", action="store_true", help="also run cornac tuned on validation")
+    parser.add_argument("--train-fraction", type=float, default=1.0,
+                        help="keep this fraction of the training pairs (a sparser dataset; default 1)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for ours (default 1)")
     args = parser.parse_args(argv)
@@ -107,12 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     data = ml100k_like() if args.data == "ml100k-like" else load_dataset(args.data)
     inter = data.interactions.drop(columns="x_label", errors="ignore")
-    splits = {seed: data.given_split() if getattr(data, "has_given_split", False)
-              else random_split(inter, data.n_users, data.n_items, seed=seed) for seed in args.seeds}
+    splits = {seed: thinned(data.given_split() if getattr(data, "has_given_split", False)
+                            else random_split(inter, data.n_users, data.n_items, seed=seed), args.train_fraction, seed)
+              for seed in args.seeds}
     device = pick_device(args.device)
     first = splits[args.seeds[0]]
     print(f"# BPR-MF vs cornac {cornac.__version__} BPR on {data.name}: {data.n_users} users x {data.n_items} items, "
-          f"{len(inter)} interactions; split: {first.name}; seeds {args.seeds}; ours on {describe_device(device)}")
+          f"{len(inter)} interactions; split: {first.name} {first.sizes()}; seeds {args.seeds}; ours on {describe_device(device)}")
     peers = {"cornac (peer settings)": PEER}
     if args.tune:
         peers["cornac (tuned on valid)"] = tuned_cornac(first, args.seeds[0])
