@@ -109,7 +109,7 @@ class AudioEncoder(nn.Module):
         """The :meth:`config` an encoder built with these arguments will have."""
         cfg: dict[str, Any] = {"encoder": "AudioEncoder", "kind": kind, "sample_rate": sample_rate,
                                "clip_seconds": clip_seconds, "n_mels": n_mels, "n_fft": n_fft,
-                               "hop_length": hop_length}
+                               "hop_length": hop_length, "resampler": "scipy.signal.resample_poly"}
         if kind == "mfcc":
             cfg["n_mfcc"] = n_mfcc
         else:

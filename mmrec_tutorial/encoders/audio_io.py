@@ -1,13 +1,10 @@
 """Reading WAV files robustly and resampling them properly, in numpy + torch only.
 
 ``read_wav`` is the data layer's reader (:func:`mmrec_tutorial.data.media.read_wav`: 8/16/24/32-bit
-PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is a windowed-sinc
-polyphase resampler (the band-limited interpolation that torchaudio also uses): it low-passes
-below the new Nyquist frequency, so a 6 kHz tone in a 16 kHz file does not alias to 2 kHz when
-going to 8 kHz, as plain linear interpolation would let it. The tests check it against
-``scipy.signal.resample_poly``; it is not replaced by it because the two filters differ near the
-cut-off, and the four 16 kHz clips of the sample catalog would then change every audio
-embedding (the encoder trains on all clips). ``load_clips`` turns a list of paths into a fixed
+PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is scipy's polyphase
+resampler behind a torch signature: it low-passes below the new Nyquist frequency, so a 6 kHz
+tone in a 16 kHz file does not alias to 2 kHz when going to 8 kHz, as plain linear interpolation
+would let it. ``load_clips`` turns a list of paths into a fixed
 ``(n, samples)`` batch plus a mask and a report of what was wrong with each file.
 """
 
@@ -17,8 +14,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.signal import resample_poly
 
 from ..data.media import SILENCE_RMS, AudioReadError, MediaLimitError, is_silent, read_wav
 from .base import ItemProblem
@@ -26,42 +25,22 @@ from .base import ItemProblem
 __all__ = ["AudioReadError", "SILENCE_RMS", "fit_length", "load_clips", "read_wav", "resample"]
 
 
-def _sinc_kernels(orig: int, new: int, lowpass_filter_width: int, rolloff: float) -> tuple[torch.Tensor, int]:
-    """Polyphase windowed-sinc kernels ``(new, 1, taps)`` for reduced rates ``orig -> new``."""
-    base_freq = min(orig, new) * rolloff  # cut-off just below the lower Nyquist frequency
-    width = math.ceil(lowpass_filter_width * orig / base_freq)
-    idx = torch.arange(-width, width + orig, dtype=torch.float64)[None, :] / orig
-    t = torch.arange(0, -new, -1, dtype=torch.float64)[:, None] / new + idx  # (new, taps)
-    t = (t * base_freq).clamp(-lowpass_filter_width, lowpass_filter_width)
-    window = torch.cos(t * math.pi / lowpass_filter_width / 2) ** 2  # Hann window
-    t = t * math.pi
-    sinc = torch.where(t == 0, torch.ones_like(t), torch.sin(t) / torch.where(t == 0, torch.ones_like(t), t))
-    kernels = sinc * window * (base_freq / orig)
-    return kernels[:, None, :].to(torch.float32), width
-
-
-def resample(wave_: torch.Tensor, orig_sr: int, new_sr: int, *, lowpass_filter_width: int = 16,
-             rolloff: float = 0.95) -> torch.Tensor:
+def resample(wave_: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     """Band-limited resampling of ``(..., time)`` from ``orig_sr`` to ``new_sr`` Hz.
 
-    Returns ``(..., ceil(time * new_sr / orig_sr))``. Frequencies above ``rolloff`` times the
-    lower Nyquist frequency are removed (anti-aliasing when downsampling).
+    Returns ``(..., ceil(time * new_sr / orig_sr))`` on ``wave_``'s device, float32. The work is
+    :func:`scipy.signal.resample_poly` (up by ``new_sr / g``, a Kaiser-windowed FIR low-pass below
+    the lower Nyquist frequency, down by ``orig_sr / g``, with ``g`` their greatest common divisor),
+    computed in float64 on the CPU: resampling happens once per file when a catalog is read.
     """
     if orig_sr <= 0 or new_sr <= 0:
         raise ValueError(f"sample rates must be positive, got {orig_sr} and {new_sr}")
     if orig_sr == new_sr:
         return wave_.clone()
     g = math.gcd(int(orig_sr), int(new_sr))
-    orig, new = int(orig_sr) // g, int(new_sr) // g
-    kernels, width = _sinc_kernels(orig, new, lowpass_filter_width, rolloff)
-    shape = wave_.shape
-    x = wave_.reshape(-1, 1, shape[-1]).to(torch.float32)
-    length = shape[-1]
-    x = F.pad(x, (width, width + orig))
-    y = F.conv1d(x, kernels.to(x.device), stride=orig)  # (batch, new, frames): one phase per row
-    y = y.transpose(1, 2).reshape(x.shape[0], -1)
-    target = math.ceil(new * length / orig)
-    return y[:, :target].reshape(*shape[:-1], target)
+    x = wave_.detach().to("cpu", torch.float64).numpy()
+    y = resample_poly(x, int(new_sr) // g, int(orig_sr) // g, axis=-1)
+    return torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)).to(wave_.device)
 
 
 def fit_length(samples: torch.Tensor, n: int) -> torch.Tensor:
