@@ -56,6 +56,13 @@ def test_parameters_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_injected_parameters_are_committed(path):
+    """papermill's injected cell (e.g. ``QUICK = True``) would pin every later run to that mode."""
+    tags = [c.get("metadata", {}).get("tags", []) for c in _load(path)["cells"]]
+    assert not any("injected-parameters" in t for t in tags), "re-run: mmrec-tutorial run --inplace " + path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs_are_clean(path):
     nb = _load(path)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -79,3 +86,13 @@ def test_no_committed_parameter_forces_a_full_run(path):
     full run committed in place) would override it and redo the full run in CI."""
     injected = [c for c in _load(path)["cells"] if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
     assert not any(re.search(r"^QUICK = False", _src(c), re.M) for c in injected)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_teaching_scaffolding(path):
+    """Objectives up front; exercises, their solutions and references at the end."""
+    markdown = [_src(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown"]
+    assert "## What you will learn" in "\n".join(markdown[:3]), "objectives belong at the top"
+    tail = "\n".join(markdown[-4:])
+    for heading in ("## Exercises", "Solutions", "## References"):
+        assert heading in tail, f"{heading!r} missing at the end of {path.name}"

@@ -274,3 +274,4 @@ def test_thumbnail_from_a_catalog_or_a_folder(sample, tmp_path):
     assert got.shape == (4, 6, 3) and (got[:2] == [200, 0, 0]).all() and (got[2:] == 255).all()
     with pytest.raises(TypeError):
         thumbnail(tmp_path, 0)
+

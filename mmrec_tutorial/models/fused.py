@@ -1,18 +1,19 @@
 """A ranker over fused multimodal item vectors: a two-tower scorer with any fusion of ``fusion.py``.
 
-Per item and modality, the encoder's features ``x_i^m`` ``(d_m,)`` go through a projection head
-to a shared ``d``: ``h_i^m = LayerNorm(W_m x_i^m + b_m)``. A fusion module combines them, and the
+Per item and modality, the encoder's features ``x_v^m`` ``(d_m,)`` go through a projection head
+to a shared ``d``: ``h_v^m = LayerNorm(W_m x_v^m + b_m)``. A fusion module combines them, and the
 user scores the result:
 
-    s_u^i = ⟨p_u, z_ui⟩ (+ ⟨γ_u, γ_i⟩ + b_i),      z_ui = fuse({h_i^m}, mask_i, query = q_u)
+    s_u^v = ⟨z_u, z_uv⟩ (+ ⟨z'_u, q_v⟩ + b_v),      z_uv = fuse({h_v^m}, mask_v, query = q_u)
 
-with ``p_u`` a user embedding, ``q_u`` a user *query* embedding that lets attention fusion weigh
-the modalities per user, the optional VBPR-style ID part ``⟨γ_u, γ_i⟩`` and an item bias ``b_i``.
+with ``z_u`` a user embedding, ``q_u`` a user *query* embedding that lets attention fusion weigh
+the modalities per user, the optional VBPR-style ID part ``⟨z'_u, q_v⟩`` (a second user vector
+and the item's ID vector) and an item bias ``b_v`` (the course's notation, notebook 00).
 Trained with BPR by ``train.fit``.
 
 For fusions that are weighted sums (``fusion.linear``: fixed or learned weights, attention),
-``⟨p_u, Σ_m w_m h_i^m⟩ = Σ_m w_m ⟨p_u, h_i^m⟩``: the model scores from per-modality score
-matrices ``S_m[u, i] = ⟨p_u, h_i^m⟩`` (:meth:`FusedRecommender.modality_scores`) and the weights,
+``⟨z_u, Σ_m w_m h_v^m⟩ = Σ_m w_m ⟨z_u, h_v^m⟩``: the model scores from per-modality score
+matrices ``S_m[u, v] = ⟨z_u, h_v^m⟩`` (:meth:`FusedRecommender.modality_scores`) and the weights,
 never forming ``z`` for every user-item pair. Late fusion gives each modality its own user
 vector ``p_u^m`` and sums the scores ``⟨p_u^m, h_i^m⟩``.
 """
@@ -193,7 +194,7 @@ class FusedRecommender(Recommender):
         return torch.einsum("bmd,nmd->bmn", p, self.modality_vectors())
 
     def base_scores(self, users: torch.Tensor) -> torch.Tensor:
-        """The part of the score outside the fusion, ``⟨γ_u, γ_i⟩ + b_i``: ``(b,) -> (b, n_items)``."""
+        """The part of the score outside the fusion, ``⟨z'_u, q_v⟩ + b_v``: ``(b,) -> (b, n_items)``."""
         out = torch.zeros(len(users), self.n_items, device=users.device)
         if self.item_emb is not None:
             out = out + self.user_id_emb(users) @ self.item_emb.weight.T

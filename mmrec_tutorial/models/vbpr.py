@@ -1,10 +1,12 @@
 """VBPR-style ranker: ID factors plus factors computed from the item's (fused multimodal) content.
 
 He & McAuley (2016) add to matrix factorisation a content term:
-:math:`s_u^i = \\langle \\gamma_u, \\gamma_i \\rangle + \\langle \\theta_u, E f_i \\rangle + \\beta_i + \\beta'^\\top E f_i`,
-where :math:`f_i` are the item's content features and :math:`E` a learned projection. Here
-:math:`E f_i` is :class:`~mmrec_tutorial.models.content.ItemContent`: every modality projected
-and fused (z = α·h_text + β·h_img + γ·h_audio with a weighted-sum fusion).
+:math:`s_u^v = \\langle \\gamma_u, \\gamma_v \\rangle + \\langle \\theta_u, E f_v \\rangle + \\beta_v + \\beta'^\\top E f_v`
+in the paper's letters, where :math:`f_v` are the item's content features and :math:`E` a learned
+projection; in the course's notation (notebook 00) :math:`\\langle z_u, q_v \\rangle + \\langle
+\\theta_u, z_v \\rangle + b_v + b'^\\top z_v`. Here :math:`z_v = E f_v` is
+:class:`~mmrec_tutorial.models.content.ItemContent`: every modality projected and fused
+(z_v = α·h_text + β·h_img + γ·h_audio with a weighted-sum fusion).
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ class VBPR(FactorModel):
         return torch.cat([self.item_emb(items) * gate[:, None], content, bias[:, None]], dim=-1)
 
     def regularizer(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-        """Mean over the batch of the squared norms of γ_u, θ_u, γ_i, γ_j, β_i, β_j, plus
-        ``content_reg`` times those of the content vectors E f_i, E f_j (VBPR's λ_E: without it the
+        """Mean over the batch of the squared norms of z_u, θ_u, q_v+, q_v-, b_v+, b_v-, plus
+        ``content_reg`` times those of the content vectors z_v+, z_v- (VBPR's λ_E: without it the
         projection memorises the training items and the content term stops generalising)."""
         return self.batch_regularizer(users, pos, neg, self.item_vectors(torch.cat([pos, neg])))
 

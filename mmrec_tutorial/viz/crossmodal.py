@@ -67,11 +67,11 @@ def plot_paired_embeddings(views: dict[str, tuple[torch.Tensor, torch.Tensor]], 
 def plot_attention(user_to_item: np.ndarray, item_to_user: np.ndarray, history_labels: Sequence[str],
                    modalities: Sequence[str], title: str = ""):
     """Both attention maps of one (user, candidate) pair, rows = history items, columns = the
-    candidate's modalities: left α (each row sums to 1: which modality each past item looks at),
-    right β (each column sums to 1: which past items each modality recalls). Padding rows are dropped."""
+    candidate's modalities: left ω^{u→v} (each row sums to 1: which modality each past item looks at),
+    right ω^{v→u} (each column sums to 1: which past items each modality recalls). Padding rows are dropped."""
     fig, axes = plt.subplots(1, 2, figsize=(8.5, 0.32 * len(history_labels) + 1.6), sharey=True)
-    for ax, data, name in ((axes[0], user_to_item, "user → item  α (rows sum to 1)"),
-                           (axes[1], item_to_user, "item → user  β (columns sum to 1)")):
+    for ax, data, name in ((axes[0], user_to_item, "user → item  ω (rows sum to 1)"),
+                           (axes[1], item_to_user, "item → user  ω (columns sum to 1)")):
         im = ax.imshow(data, cmap="viridis", vmin=0, aspect="auto")
         ax.set_xticks(range(len(modalities)), modalities)
         ax.set_title(name, fontsize=9)

@@ -157,6 +157,26 @@ def plot_bars_with_ci(frame: pd.DataFrame, metric: str, lo: str | None = None, h
     return ax.figure
 
 
+def plot_paired_differences(frame: pd.DataFrame, metric: str = "", mean: str = "mean", lo: str = "lo",
+                            hi: str = "hi", ax=None):
+    """A forest plot of paired differences: one row per comparison, its mean and interval, and a
+    zero line. Rows whose interval lies clear of zero are drawn dark (green above, red below), the
+    others grey: the plot says at a glance which differences the data can tell from none."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.35 * len(frame) + 1.1))
+    y = np.arange(len(frame))
+    colours = ["tab:green" if l > 0 else "tab:red" if h < 0 else "0.55" for l, h in zip(frame[lo], frame[hi])]
+    err = np.vstack([frame[mean] - frame[lo], frame[hi] - frame[mean]])
+    for row, colour in enumerate(colours):
+        ax.errorbar(frame[mean].iloc[row], y[row], xerr=err[:, row:row + 1], fmt="o", color=colour, capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, frame.index.astype(str))
+    ax.invert_yaxis()
+    ax.set_xlabel(f"paired difference{' in ' + metric if metric else ''} (95% bootstrap interval over users)")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def plot_heatmap(table: pd.DataFrame, title: str = "", ax=None, vmin: float = 0.0, vmax: float = 1.0,
                  fmt: str = "{:.2f}"):
     """Annotated heatmap of a numeric table (rows and columns labelled by its index and columns)."""
