@@ -11,11 +11,13 @@ DistributedDataParallel (:func:`wrap`) all-reduces the gradients after each back
 processes take the same optimiser step: that of one process on the whole batch, up to the order of
 floating-point sums. Backend: ``gloo`` on CPU, ``nccl`` on CUDA (one GPU per process). Validation
 runs on every process (same parameters, same decision to stop); rank 0 prints and saves.
+
+This package holds the helpers the training loop uses (below ``train`` in the layering); its
+``__main__`` is the launcher above, which sits on top like ``cli``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import torch
@@ -60,46 +62,3 @@ def init_process_group(backend: str | None = None) -> tuple[int, int, torch.devi
     if cuda:
         torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Train one zoo model data-parallel and print its test metrics from rank 0."""
-    import torch.distributed as dist  # noqa: PLC0415
-
-    from .data.adapters import load_dataset  # noqa: PLC0415
-    from .evaluation import evaluate_trained, item_features, make_split  # noqa: PLC0415
-    from .models.zoo import CONTENT_MODELS, build_model, default_config  # noqa: PLC0415
-    from .train import TrainConfig, fit, save_checkpoint  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="sample")
-    parser.add_argument("--model", default="bpr")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None, help="the global batch (all processes together)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--backend", default=None, help="gloo or nccl (default: nccl on CUDA, else gloo)")
-    parser.add_argument("--save", default=None, help="rank 0 saves the trained model's state here")
-    args = parser.parse_args(argv)
-    rank, world, device = init_process_group(args.backend)
-    try:
-        ds = load_dataset(args.data)
-        split = make_split(ds, "auto", args.seed, 0.1)
-        torch.manual_seed(args.seed)
-        content = item_features(ds, None, device, None, False, False) if args.model in CONTENT_MODELS else None
-        model = build_model(args.model, ds.n_users, ds.n_items, content)
-        cfg = {**default_config(args.model), **({"epochs": args.epochs} if args.epochs else {}),
-               **({"batch_size": args.batch_size} if args.batch_size else {})}
-        result = fit(model, split, TrainConfig(**cfg, seed=args.seed, device=device, progress=False))
-        if rank == 0:
-            test = evaluate_trained(result.model, split).mean()
-            print(f"{world} processes ({device.type}): {args.model} on {args.data}, best epoch {result.best_epoch}, "
-                  f"{result.seconds:.1f} s; test recall@20 {test['recall@20']:.4f}, ndcg@20 {test['ndcg@20']:.4f}")
-            if args.save:
-                save_checkpoint(result.model, args.save)
-    finally:
-        dist.destroy_process_group()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
