@@ -18,7 +18,7 @@ __all__ = ["plot_similarity_matrices", "plot_paired_embeddings", "plot_attention
 def plot_similarity_matrices(pairs: dict[str, tuple[torch.Tensor, torch.Tensor]], labels: Sequence[str] | None = None,
                              a_name: str = "text", b_name: str = "image"):
     """One heatmap per entry of ``pairs`` (title -> (a ``(n, d)``, b ``(n, d)``)): cosine similarity of
-    item ``i``'s ``a`` vector (rows) with item ``j``'s ``b`` vector (columns). Aligned pairs light up
+    item ``v``'s ``a`` vector (rows) with item ``v′``'s ``b`` vector (columns). Aligned pairs light up
     the diagonal. ``labels``: ``n`` tick labels (e.g. a trait). All panels share one colour scale,
     symmetric around 0 and as wide as the largest absolute similarity shown."""
     fig, axes = plt.subplots(1, len(pairs), figsize=(4.6 * len(pairs), 4.2), squeeze=False)
@@ -27,12 +27,12 @@ def plot_similarity_matrices(pairs: dict[str, tuple[torch.Tensor, torch.Tensor]]
     for ax, (title, sim) in zip(axes[0], sims.items()):
         im = ax.imshow(sim, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         ax.set_title(title)
-        ax.set_xlabel(f"{b_name} of item j")
-        ax.set_ylabel(f"{a_name} of item i")
+        ax.set_xlabel(f"{b_name} of item v′")
+        ax.set_ylabel(f"{a_name} of item v")
         if labels is not None:
-            ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
-            ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+            ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=9)
+            ax.set_yticks(range(len(labels)), labels, fontsize=9)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="cosine similarity")
     fig.tight_layout()
     return fig
 
@@ -59,7 +59,7 @@ def plot_paired_embeddings(views: dict[str, tuple[torch.Tensor, torch.Tensor]], 
         ax.set_title(f"{title}\n(○ {a_name}, □ {b_name}, line = same item)")
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[0, -1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[0, -1].legend(fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
 
@@ -70,13 +70,14 @@ def plot_attention(user_to_item: np.ndarray, item_to_user: np.ndarray, history_l
     candidate's modalities: left ω^{u→v} (each row sums to 1: which modality each past item looks at),
     right ω^{v→u} (each column sums to 1: which past items each modality recalls). Padding rows are dropped."""
     fig, axes = plt.subplots(1, 2, figsize=(8.5, 0.32 * len(history_labels) + 1.6), sharey=True)
+    vmax = float(max(np.max(user_to_item), np.max(item_to_user)))  # one colour scale for both maps
     for ax, data, name in ((axes[0], user_to_item, "user → item  ω (rows sum to 1)"),
                            (axes[1], item_to_user, "item → user  ω (columns sum to 1)")):
-        im = ax.imshow(data, cmap="viridis", vmin=0, aspect="auto")
+        im = ax.imshow(data, cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
         ax.set_xticks(range(len(modalities)), modalities)
         ax.set_title(name, fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
-    axes[0].set_yticks(range(len(history_labels)), history_labels, fontsize=7)
+        fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02, label="attention weight ω")
+    axes[0].set_yticks(range(len(history_labels)), history_labels, fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -92,5 +93,5 @@ def plot_delta_sweep(sweep: pd.DataFrame, trained_delta: float, metrics: Sequenc
     ax.axvline(trained_delta, color="gray", ls="--", lw=1, label=f"trained δ = {trained_delta:.2f}")
     ax.set_xlabel("δ  (1 = z_u only, 0 = c_uv only)")
     ax.set_ylabel("test metric")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return ax

@@ -90,7 +90,7 @@ def plot_projections(embeddings: Mapping[str, torch.Tensor], traits: pd.DataFram
             if c == 0:
                 ax.set_ylabel(name, fontsize=9)
             if r == len(names) - 1:
-                ax.legend(fontsize=6, markerscale=1.5, loc="upper center", bbox_to_anchor=(0.5, -0.04),
+                ax.legend(fontsize=9, markerscale=1.5, loc="upper center", bbox_to_anchor=(0.5, -0.04),
                           ncol=2, frameon=False)
     fig.suptitle(f"{method.upper()} of each embedding", fontsize=10)
     fig.tight_layout()
@@ -102,7 +102,7 @@ def plot_probe_table(table: pd.DataFrame, chance: float | None = None, ax=None):
     title = "linear probe accuracy (5-fold CV)"
     if chance is not None:
         title += f", chance ≈ {chance:.2f}"
-    return plot_heatmap(table, title, ax=ax)
+    return plot_heatmap(table, title, ax=ax, cbar_label="probe accuracy")
 
 
 def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], query: int, traits: pd.DataFrame,
@@ -135,7 +135,7 @@ def plot_encoder_pipelines(pipelines: Mapping[str, Sequence[tuple[str, str]]], w
         w = span / len(steps)
         for s, (step, shape) in enumerate(steps):
             cx = x0 + (s + 0.5) * w
-            ax.text(cx, y, f"{step}\n{shape}", ha="center", va="center", fontsize=7.5,
+            ax.text(cx, y, f"{step}\n{shape}", ha="center", va="center", fontsize=9,
                     bbox={"boxstyle": "round,pad=0.35", "fc": colours(r % 9), "ec": "gray"})
             if s:
                 ax.annotate("", xy=(cx - 0.36 * w, y), xytext=(cx - 0.64 * w, y),

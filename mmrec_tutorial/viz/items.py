@@ -92,12 +92,12 @@ def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] 
         ax = axes.flat[k]
         img = thumbnail(catalog, int(idx))
         if img is None:
-            ax.text(0.5, 0.5, "no image", ha="center", va="center", fontsize=8, color="gray")
+            ax.text(0.5, 0.5, "no image", ha="center", va="center", fontsize=9, color="gray")
             ax.set_xlim(0, 1), ax.set_ylim(0, 1)
         else:
             ax.imshow(img)
         label = titles[k] if titles is not None else catalog.items.at[int(idx), "title"] or catalog.items.at[int(idx), "item_id"]
-        ax.set_title(wrap_title(label, title_width), fontsize=7)
+        ax.set_title(wrap_title(label, title_width), fontsize=9)
         if marks is not None and marks[k]:
             ax.axis("on"), ax.set_xticks([]), ax.set_yticks([])
             for spine in ax.spines.values():
@@ -178,8 +178,9 @@ def plot_paired_differences(frame: pd.DataFrame, metric: str = "", mean: str = "
 
 
 def plot_heatmap(table: pd.DataFrame, title: str = "", ax=None, vmin: float = 0.0, vmax: float = 1.0,
-                 fmt: str = "{:.2f}"):
-    """Annotated heatmap of a numeric table (rows and columns labelled by its index and columns)."""
+                 fmt: str = "{:.2f}", cbar_label: str = ""):
+    """Annotated heatmap of a numeric table (rows and columns labelled by its index and columns;
+    ``cbar_label`` names the colour bar)."""
     values = table.to_numpy(dtype=float)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * values.shape[1] + 2.4, 0.45 * values.shape[0] + 1.2))
@@ -189,9 +190,9 @@ def plot_heatmap(table: pd.DataFrame, title: str = "", ax=None, vmin: float = 0.
     middle = vmin + 0.6 * (vmax - vmin)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8,
+            ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=9,
                     color="black" if values[i, j] > middle else "white")
     ax.set_title(title, fontsize=9)
-    ax.figure.colorbar(im, ax=ax, fraction=0.04)
+    ax.figure.colorbar(im, ax=ax, fraction=0.04, label=cbar_label or None)
     ax.figure.tight_layout()
     return ax.figure

@@ -275,9 +275,12 @@ def simplex_xy(weights: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequence[str] = MODALITIES,
-                 title: str = "", marks: dict[str, Sequence[float]] | None = None, cmap: str = "viridis"):
+                 title: str = "", marks: dict[str, Sequence[float]] | None = None, cmap: str = "viridis",
+                 vmin: float | None = None, vmax: float | None = None, cbar_label: str = ""):
     """A ternary heat map of ``values`` ``(P,)`` over the simplex ``grid`` ``(P, 3)``, with named
-    ``marks`` (e.g. ``{"best": (0.4, 0.3, 0.3)}``) drawn as points. Returns the axes."""
+    ``marks`` (e.g. ``{"best": (0.4, 0.3, 0.3)}``) drawn as points. ``vmin``/``vmax`` fix the colour
+    scale (give panels that are compared the same ones); ``cbar_label`` names the colour bar.
+    Returns the axes."""
     import matplotlib.pyplot as plt
     import matplotlib.tri as mtri
 
@@ -285,8 +288,9 @@ def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequ
         _, ax = plt.subplots(figsize=(4.2, 3.8))
     xy = simplex_xy(grid)
     tri = mtri.Triangulation(xy[:, 0], xy[:, 1])
-    shade = ax.tricontourf(tri, np.asarray(values, dtype=float), levels=14, cmap=cmap)
-    ax.figure.colorbar(shade, ax=ax, shrink=0.8)
+    levels = np.linspace(vmin, vmax, 15) if vmin is not None and vmax is not None else 14
+    shade = ax.tricontourf(tri, np.asarray(values, dtype=float), levels=levels, cmap=cmap, extend="neither")
+    ax.figure.colorbar(shade, ax=ax, shrink=0.8, label=cbar_label or None)
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="black", lw=0.8)
     for (x, y), name, (dx, dy) in zip(corners, labels, [(0, 0.04), (-0.02, -0.07), (0.02, -0.07)]):
@@ -295,7 +299,7 @@ def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequ
         (x, y), = simplex_xy(np.asarray(w, dtype=float) / np.sum(w))
         ax.plot(x, y, "o", ms=7, color=colour, mec="black", mew=0.8, label=name)
     if marks:
-        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+        ax.legend(loc="upper right", fontsize=9, framealpha=0.8)
     ax.set(aspect="equal", xlim=(-0.08, 1.08), ylim=(-0.12, 0.95), title=title)
     ax.axis("off")
     return ax
@@ -380,7 +384,7 @@ def surface_background(grid: torch.Tensor, values: torch.Tensor, labels: Sequenc
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="black", lw=0.8)
     for (x, y), name, (dx, dy) in zip(corners, labels, [(0, 0.03), (0.06, -0.06), (-0.06, -0.06)]):
-        ax.text(x + dx, y + dy, name, ha="center", fontsize=8)
+        ax.text(x + dx, y + dy, name, ha="center", fontsize=9)
     ax.set(xlim=(-0.08, 1.08), ylim=(-0.12, 0.95))
     ax.axis("off")
     buf = io.BytesIO()
