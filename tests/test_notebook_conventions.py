@@ -56,13 +56,6 @@ def test_parameters_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_no_injected_parameters_are_committed(path):
-    """papermill's injected cell (e.g. ``QUICK = True``) would pin every later run to that mode."""
-    tags = [c.get("metadata", {}).get("tags", []) for c in _load(path)["cells"]]
-    assert not any("injected-parameters" in t for t in tags), "re-run: mmrec-tutorial run --inplace " + path.name
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs_are_clean(path):
     nb = _load(path)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -81,11 +74,23 @@ def test_gpu_accelerator_requested_where_useful(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_no_committed_parameter_forces_a_full_run(path):
-    """nbval runs the committed notebooks with MMREC_QUICK=1; an injected ``QUICK = False`` (from a
-    full run committed in place) would override it and redo the full run in CI."""
+def test_no_committed_parameter_forces_a_mode(path):
+    """nbval runs the committed notebooks with MMREC_QUICK=1; papermill's injected cell (``QUICK =
+    False`` from a full run committed in place, or ``QUICK = True``) would pin every later run to
+    that mode. ``mmrec-tutorial run --inplace`` drops it."""
     injected = [c for c in _load(path)["cells"] if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
     assert not any(re.search(r"^QUICK = False", _src(c), re.M) for c in injected)
+    assert not injected, "re-run: mmrec-tutorial run --inplace " + path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_progress_bars_are_committed(path):
+    """Neither a progress bar in the outputs nor one left in the widget state of an earlier run."""
+    nb = _load(path)
+    state = nb["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert not [m for m in state.values() if "Progress" in m["model_name"]], "stale progress bars in widget state"
+    text = json.dumps([c.get("outputs", []) for c in nb["cells"] if c["cell_type"] == "code"])
+    assert not re.search(r"\d+%\|", text) and "it/s]" not in text, "a progress bar in the outputs"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

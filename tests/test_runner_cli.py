@@ -107,3 +107,26 @@ def test_cli_generate_data_with_no_options_reproduces_the_sample(tmp_path):
     assert main(["generate-data", "--out", str(tmp_path / "s")]) == 0
     for name in ("items.csv", "users.csv", "interactions.csv"):
         assert (tmp_path / "s" / name).read_bytes() == (REPO / "data_samples" / name).read_bytes(), name
+
+
+def test_widget_state_keeps_only_what_the_outputs_display():
+    """Stale models (closed progress bars of earlier runs) go; a displayed widget keeps the models
+    it refers to; a notebook that displays no widget keeps no widget state."""
+    import nbformat
+
+    from mmrec_tutorial.course.runner import WIDGET_STATE, WIDGET_VIEW, prune_widget_state
+
+    def model(name, child=None):
+        return {"model_name": name, "state": {"children": [f"IPY_MODEL_{child}"] if child else []}}
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("box")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "aa01"}})]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {WIDGET_STATE: {"state": {"aa01": model("VBoxModel", "bb02"), "bb02": model("FloatSliderModel"),
+                                                      "cc03": model("FloatProgressModel")}}}
+    prune_widget_state(nb)
+    assert set(nb.metadata["widgets"][WIDGET_STATE]["state"]) == {"aa01", "bb02"}
+    nb.cells[0].outputs = []
+    prune_widget_state(nb)
+    assert "widgets" not in nb.metadata

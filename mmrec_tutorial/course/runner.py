@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -65,8 +67,7 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
             seconds = time.perf_counter() - start
             records = read_records(partial) if partial.exists() else {}
             if status == "ok":
-                if inplace:
-                    _drop_injected_parameters(partial)
+                _tidy_executed(partial, drop_injected=inplace)
                 os.replace(partial, target)
             elif partial.exists():
                 failed = out / f"{path.stem}.failed.ipynb"
@@ -81,17 +82,47 @@ def run_notebooks(out_dir: str | Path, notebooks: list[Path] | None = None, quic
     return runs
 
 
-def _drop_injected_parameters(path: Path) -> None:
-    """Remove papermill's injected-parameters cell from a notebook committed in place: a committed
-    ``QUICK = False`` would make nbval (and readers re-running it) redo the full run; the
-    parameters stay recorded in the notebook's papermill metadata."""
+def _tidy_executed(path: Path, drop_injected: bool) -> None:
+    """Tidy an executed notebook before it replaces anything.
+
+    - Widget state is kept only for the widgets its outputs display (and the models those refer
+      to): papermill carries the source's ``metadata.widgets`` over and the kernel adds every
+      widget it ever made, so without this a notebook keeps the closed progress bars of earlier
+      runs. No displayed widget: no widget state.
+    - With ``drop_injected`` (a notebook committed in place), papermill's injected-parameters cell
+      goes: a committed ``QUICK = False`` would make nbval (and readers re-running it) redo the
+      full run; the parameters stay recorded in the notebook's papermill metadata.
+    """
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    if len(cells) != len(nb.cells):
-        nb.cells = cells
-        path.write_text(nbformat.writes(nb))
+    if drop_injected:
+        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    prune_widget_state(nb)
+    path.write_text(nbformat.writes(nb))
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def prune_widget_state(nb) -> None:
+    """Keep in ``nb.metadata.widgets`` only the models that a displayed widget needs: the ones its
+    outputs show and, transitively, those their state names (``IPY_MODEL_<id>``)."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    wanted = [o["data"][WIDGET_VIEW]["model_id"] for c in nb.cells for o in c.get("outputs", [])
+              if WIDGET_VIEW in o.get("data", {})]
+    keep: set[str] = set()
+    while wanted:
+        model = wanted.pop()
+        if model in keep or model not in state:
+            continue
+        keep.add(model)
+        wanted += re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(state[model]))
+    if keep:
+        nb.metadata["widgets"][WIDGET_STATE]["state"] = {k: v for k, v in state.items() if k in keep}
+    else:
+        nb.metadata.pop("widgets", None)
 
 
 def format_summary(runs: list[NotebookRun]) -> str:
