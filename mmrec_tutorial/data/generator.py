@@ -225,8 +225,8 @@ def _interactions(cfg: CatalogConfig, traits: pd.DataFrame, user_groups: pd.Data
     cold = rng.choice(n_items, size=int(round(cfg.cold_frac * n_items)), replace=False)
     counts = np.maximum(cfg.min_interactions,
                         rng.lognormal(np.log(cfg.mean_interactions) - 0.32, 0.8, n_users)).astype(int)
-    counts = np.minimum(counts, min(n_items, cfg.candidates) // 3)
-    columns = min(n_items, cfg.candidates)
+    columns = min(n_items, cfg.candidates)  # the items each block chooses among
+    counts = np.minimum(counts, columns // 3)
     # blocks share a candidate draw: small ones keep users' histories apart in a big catalog
     block = max(1, min(512 if n_items <= cfg.candidates else 64, BLOCK_ELEMENTS // columns))
     parts: list[np.ndarray] = []

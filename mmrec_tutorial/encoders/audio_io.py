@@ -1,11 +1,11 @@
-"""Reading WAV files robustly and resampling them properly, in numpy + torch only.
+"""Reading WAV files robustly and resampling them properly (numpy, scipy and torch).
 
 ``read_wav`` is the data layer's reader (:func:`mmrec_tutorial.data.media.read_wav`: 8/16/24/32-bit
 PCM, any channel count, mixed down to mono), re-exported here. ``resample`` is scipy's polyphase
 resampler behind a torch signature: it low-passes below the new Nyquist frequency, so a 6 kHz
 tone in a 16 kHz file does not alias to 2 kHz when going to 8 kHz, as plain linear interpolation
-would let it. ``load_clips`` turns a list of paths into a fixed
-``(n, samples)`` batch plus a mask and a report of what was wrong with each file.
+would let it. ``load_clips`` turns a list of paths into a fixed ``(n, samples)`` batch plus a mask
+and a report of what was wrong with each file.
 """
 
 from __future__ import annotations

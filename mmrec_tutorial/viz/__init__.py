@@ -1,8 +1,9 @@
 """Matplotlib figures of the course.
 
 - :mod:`.items`: items with their covers and titles, audio, interaction statistics, bar charts
-  with intervals, forest plots of paired differences, heatmaps (``from mmrec_tutorial import viz; viz.show_items(...)``), and the
-  gallery helpers ``thumbnail`` (an item's cover as pixels) and ``wrap_title``;
+  with intervals, forest plots of paired differences, heatmaps (``from mmrec_tutorial import viz;
+  viz.show_items(...)``), and the gallery helpers ``thumbnail`` (an item's cover as pixels) and
+  ``wrap_title``;
 - :mod:`.embeddings`: 2-D projections (``principal_components``: the PCA of every figure), probe
   tables, neighbour galleries, encoder pipelines;
 - :mod:`.crossmodal`: similarity matrices, paired embeddings, attention maps, the δ sweep.

@@ -16,8 +16,8 @@ from ..data.catalog import Catalog
 from ..data.media import read_image, read_wav
 from ..data.modalities import MODALITIES
 
-__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "show_items", "thumbnail",
-           "wrap_title"]
+__all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "plot_paired_differences",
+           "show_items", "thumbnail", "wrap_title"]
 
 
 def thumbnail(source: Catalog | str | Path | None, item: int | str | Path | None,

@@ -289,7 +289,7 @@ def plot_simplex(grid: torch.Tensor, values: torch.Tensor, ax=None, labels: Sequ
     xy = simplex_xy(grid)
     tri = mtri.Triangulation(xy[:, 0], xy[:, 1])
     levels = np.linspace(vmin, vmax, 15) if vmin is not None and vmax is not None else 14
-    shade = ax.tricontourf(tri, np.asarray(values, dtype=float), levels=levels, cmap=cmap, extend="neither")
+    shade = ax.tricontourf(tri, np.asarray(values, dtype=float), levels=levels, cmap=cmap)
     ax.figure.colorbar(shade, ax=ax, shrink=0.8, label=cbar_label or None)
     corners = simplex_xy(np.eye(3))
     ax.plot(*np.vstack([corners, corners[:1]]).T, color="black", lw=0.8)
