@@ -88,8 +88,11 @@ def _top_k_order(scores: torch.Tensor, k: int) -> torch.Tensor:
     kth = torch.topk(scores, k, dim=1).values[:, -1:]  # (b, 1)
     above = scores > kth
     tied = scores == kth
-    room = k - above.sum(dim=1, keepdim=True)
-    chosen = above | (tied & (torch.cumsum(tied, dim=1) <= room))  # exactly k per row
+    if bool((tied.sum(dim=1, dtype=torch.int32) == 1).all()):  # the usual case: no tie at the k-th score, nothing to break
+        chosen = above | tied
+    else:
+        room = k - above.sum(dim=1, keepdim=True)
+        chosen = above | (tied & (torch.cumsum(tied, dim=1) <= room))  # exactly k per row
     items = torch.nonzero(chosen)[:, 1].view(len(scores), k)  # ascending index within each row
     order = torch.sort(torch.gather(scores, 1, items), dim=1, descending=True, stable=True).indices
     return torch.gather(items, 1, order)
@@ -135,7 +138,7 @@ def evaluate_scores(scores: torch.Tensor, relevant: torch.Tensor, exclude: torch
     b, n_items = scores.shape
     scores = scores.float().masked_fill(exclude, float("-inf"))
     order = _top_k_order(scores, min(max(ks), n_items)) if top_only else _rank_order(scores)
-    n_rel = relevant.sum(dim=1).float()
+    n_rel = relevant.sum(dim=1, dtype=torch.int32).float()
     hits_sorted = torch.gather(relevant, 1, order).float()
     out: dict[str, torch.Tensor] = {}
     top: dict[int, torch.Tensor] = {}

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .base import Recommender, squared_norms
+from .fused_bpr import bpr_mf_loss
 from .losses import bpr_loss, check_loss, sampled_softmax_loss
 
 if TYPE_CHECKING:
@@ -143,3 +144,10 @@ class BPRMF(FactorModel):
         if self.bias is None:
             return None
         return self.bias if items is None else self.bias[items]
+
+    def loss(self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, reg: float = 0.0) -> torch.Tensor:
+        """As :meth:`FactorModel.loss`; BPR with its gradient in closed form (:mod:`.fused_bpr`), the
+        same numbers to rounding in a fraction of autograd's time."""
+        if self.loss_name != "bpr":
+            return super().loss(users, pos, neg, reg)
+        return bpr_mf_loss(self.user_emb.weight, self.item_emb.weight, self.bias, users, pos, neg, reg)
