@@ -89,6 +89,24 @@ def test_score_all_matches_pairwise_forward():
     assert torch.isfinite(fast).all()
 
 
+def test_context_all_matches_pairwise_forward_and_score_all():
+    torch.manual_seed(1)
+    d, n, b = 8, 6, 3
+    attn = BidirectionalCrossAttention(d)
+    hist, hmask, _, _ = _inputs(b=b, d=d)
+    gen = torch.Generator().manual_seed(3)
+    toks, tmask = torch.randn(n, 3, d, generator=gen), torch.rand(n, 3, generator=gen) > 0.3
+    hmask = hmask.clone()
+    hmask[2] = False  # a user with no history
+    keys, values = attn.project_history(hist)
+    c_all = attn.context_all_kv(keys, values, hmask, toks, tmask)
+    assert c_all.shape == (b, n, d)
+    for u in range(b):
+        assert torch.allclose(c_all[u], attn(hist[u].expand(n, -1, -1), hmask[u].expand(n, -1), toks, tmask).c, atol=1e-5)
+    targets = torch.randn(n, d, generator=gen)
+    assert torch.allclose((c_all * targets).sum(-1), attn.score_all(hist, hmask, toks, tmask, targets), atol=1e-5)
+
+
 def test_delta_mix_fixed_learned_and_bounds():
     z, c = torch.ones(2, 3), torch.zeros(2, 3)
     assert torch.equal(delta_mix(z, c, 0.25), torch.full((2, 3), 0.25))
@@ -136,6 +154,43 @@ def test_ranker_full_scores_match_pairwise_scores(cross):
     delta = model.delta.value
     assert torch.allclose(full, delta * s_z + (1 - delta) * s_c if cross else s_z, atol=1e-5)
     assert model.delta.value.item() == (0.5 if cross else 1.0)
+
+
+@pytest.mark.parametrize("head", ["deepmf", "transformer"])
+@pytest.mark.parametrize("cross", [True, False])
+def test_ranker_heads_score_the_delta_mix_in_chunks_and_train(head, cross, monkeypatch):
+    from mmrec_tutorial.models import crossmodal_ranker
+
+    torch.manual_seed(0)
+    split = _tiny_split()
+    model = CrossModalRanker(30, 24, _tiny_content(), cross=cross, max_len=6, head=head)
+    model.prepare(split)
+    model.eval()
+    users, items = torch.tensor([0, 5, 7]), torch.tensor([3, 0, 23])
+    full = model.full_scores(users)
+    monkeypatch.setattr(crossmodal_ranker, "HEAD_PAIRS", 24)  # one user per chunk: same numbers
+    assert torch.allclose(model.full_scores(users), full, atol=1e-5)
+    assert torch.allclose(model.score(users, items), full[torch.arange(3), items], atol=1e-5)
+    # the head reads z_u' = δ z_u + (1 − δ) c_uv: its score for a pair is head(z_u', z_v)
+    t = model._items()
+    z_u = model.user_vectors(users)
+    if cross:
+        idx, hmask = model._history(users)
+        keys, values = model.attention.project_history(t.z)
+        z_u = model.delta(z_u, model.attention.forward_kv(keys[idx], values[idx], hmask, t.tokens[items],
+                                                          t.mask[items]).c)
+    assert torch.allclose(model.head(z_u, t.z[items]), full[torch.arange(3), items], atol=1e-5)
+    with pytest.raises(ValueError, match="inner product"):
+        model.score_parts(users)
+    model.train()
+    loss = model.loss(users, items, torch.tensor([5, 6, 7]), reg=1e-4)
+    loss.backward()
+    assert torch.isfinite(loss) and all(p.grad is not None for p in model.head.parameters() if p.requires_grad)
+
+
+def test_unknown_head_is_refused():
+    with pytest.raises(ValueError, match="head must be one of"):
+        CrossModalRanker(30, 24, _tiny_content(), head="cnn")
 
 
 def test_ranker_tokens_agree_with_the_content_tower():

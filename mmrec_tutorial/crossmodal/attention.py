@@ -103,6 +103,27 @@ class BidirectionalCrossAttention(nn.Module):
     def score_all_kv(self, keys: torch.Tensor, values: torch.Tensor, history_mask: torch.Tensor,
                      tokens: torch.Tensor, token_mask: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """As ``score_all``, with the history's keys and values ``(b, L, d)`` given."""
+        alpha_bar, beta_bar = self.pooled_weights_all(keys, history_mask, tokens, token_mask)
+        tok_dot = torch.einsum("nmd,nd->nm", self.v_tok(tokens), targets)  # (n, M): <V_t t_m^v, z_v>
+        hist_dot = torch.matmul(targets, values.transpose(1, 2))  # (b, n, L): <V_h h_l, z_v>
+        return (alpha_bar * tok_dot[None]).sum(-1) + (beta_bar * hist_dot).sum(-1)
+
+    def context_all_kv(self, keys: torch.Tensor, values: torch.Tensor, history_mask: torch.Tensor,
+                       tokens: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+        """Every :math:`c_{uv}` of ``b`` users × ``n`` items: ``(b, n, d)`` (inputs as ``score_all_kv``).
+
+        For rankers that do not score by an inner product with c_uv (an MLP or a Transformer over
+        :math:`z_u'`), so they need the vectors themselves; memory is ``O(b·n·(L·M + d))``.
+        """
+        alpha_bar, beta_bar = self.pooled_weights_all(keys, history_mask, tokens, token_mask)
+        from_tokens = torch.einsum("bnm,nmd->bnd", alpha_bar, self.v_tok(tokens))  # r^{u->v}
+        return from_tokens + torch.matmul(beta_bar, values)  # + r^{v->u}: (b, n, L) @ (b, L, d)
+
+    def pooled_weights_all(self, keys: torch.Tensor, history_mask: torch.Tensor, tokens: torch.Tensor,
+                           token_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pooled weights of every user × item pair: ᾱ ``(b, n, M)`` over each candidate's
+        modalities and β̄ ``(b, n, L)`` over each user's history (history keys ``(b, L, d)``, mask
+        ``(b, L)``; all items' tokens ``(n, M, d)`` and mask ``(n, M)``)."""
         b, L, d = keys.shape
         keys_t = self.w_tok(tokens)  # (n, M, d)
         n, M, _ = keys_t.shape
@@ -124,10 +145,7 @@ class BidirectionalCrossAttention(nn.Module):
         beta = torch.softmax(affinity + hist_bias[:, None, None, :], dim=-1)
         del affinity
         beta_bar = torch.matmul((tm / n_tok[:, None])[None, :, None, :], beta).squeeze(2) * hm[:, None, :]
-        del beta
-        tok_dot = torch.einsum("nmd,nd->nm", self.v_tok(tokens), targets)  # (n, M): <V_t t_m^v, z_v>
-        hist_dot = torch.matmul(targets, values.transpose(1, 2))  # (b, n, L): <V_h h_l, z_v>
-        return (alpha_bar * tok_dot[None]).sum(-1) + (beta_bar * hist_dot).sum(-1)
+        return alpha_bar, beta_bar
 
 
 class DeltaMix(nn.Module):

@@ -9,7 +9,9 @@ Pieces (``d`` = ``content.dim``):
 * user vector :math:`z_u` = the user's ID embedding, in the same space;
 * :math:`c_{uv}` = :class:`~mmrec_tutorial.crossmodal.BidirectionalCrossAttention` between the
   user's training history (the :math:`z` of their last ``max_len`` items) and the candidate's tokens;
-* score :math:`s_u^v = \\langle \\delta z_u + (1-\\delta) c_{uv},\\; z_v \\rangle`, δ fixed or learned.
+* score :math:`s_u^v = \\langle z_u',\\; z_v \\rangle` with :math:`z_u' = \\delta z_u + (1-\\delta) c_{uv}`,
+  δ fixed or learned; or, with ``head="deepmf"`` / ``"transformer"``, a deep MF or a Transformer
+  cross-encoder over the pair (z_u', z_v) (:mod:`.pair_heads`).
 
 Training is BPR (``train.fit``); while training, the positive item is hidden from the user's own
 history, so that c_uv cannot score an item by finding it there; a candidate's ID embedding is
@@ -37,6 +39,10 @@ from .base import history_matrix
 from .content import ItemContent, stack_tokens
 from .factor import FactorModel, _embedding
 from .losses import bpr_loss
+from .pair_heads import build_head
+
+#: Most user × item pairs a non-dot head scores at once in full ranking (bounds its memory).
+HEAD_PAIRS = 1 << 16
 
 if TYPE_CHECKING:
     from ..data.splits import Split
@@ -71,13 +77,15 @@ class CrossModalRanker(FactorModel):
         id_dropout: in training, drop a seen candidate's ID embedding with this probability, so the
             model also learns to rank items from content alone (as it must for cold items).
         borrow: fill a missing modality token with the item's other (aligned) tokens at scoring time.
+        head: how (z_u', z_v) becomes a score: ``"dot"`` (inner product), ``"deepmf"`` or
+            ``"transformer"`` (:mod:`.pair_heads`).
     """
 
     def __init__(self, n_users: int, n_items: int, content: ItemContent, delta: float = 0.5,
                  learn_delta: bool = True, cross: bool = True, align_weight: float = 0.0, align_id: bool = True,
                  align_modalities: bool = True, align_heads: bool = True,
                  max_len: int = 20, cold_content_only: bool = True, id_dropout: float = 0.3,
-                 init_std: float = 0.1, borrow: bool = False) -> None:
+                 init_std: float = 0.1, borrow: bool = False, head: str = "dot") -> None:
         super().__init__(n_users, n_items)  # BPR; FactorModel keeps ``seen`` and draws negatives
         content.check_items(n_items)
         d = content.dim
@@ -100,6 +108,7 @@ class CrossModalRanker(FactorModel):
         self.align_heads = nn.ModuleDict({n: nn.Linear(d, d) for n in head_names}) if align_heads else None
         self.cold_content_only, self.id_dropout, self.borrow = cold_content_only, id_dropout, borrow
         self.register_buffer("history", torch.zeros(n_users, max_len, dtype=torch.long))  # item_idx + 1, 0 = pad
+        self.head_name, self.head = head, build_head(head, d)
         self.last_align: dict[str, float] = {}
 
     # ----------------------------------------------------------------- data the model keeps
@@ -148,7 +157,9 @@ class CrossModalRanker(FactorModel):
     # ----------------------------------------------------------------- scoring
     def score_parts(self, users: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The two parts of the score for every item: ``S_z`` = ⟨z_u, z_v⟩ and ``S_c`` = ⟨c_uv, z_v⟩,
-        each ``(b, n_items)``; the score is ``δ·S_z + (1−δ)·S_c`` (linear in δ)."""
+        each ``(b, n_items)``; the score is ``δ·S_z + (1−δ)·S_c`` (linear in δ). Only for the dot head."""
+        if self.head is not None:
+            raise ValueError(f"score_parts splits an inner product; the {self.head_name!r} head is not one")
         t = self._items()
         z_all, tokens, tmask = t.z, t.tokens, t.mask
         s_z = self.user_vectors(users) @ z_all.T
@@ -160,11 +171,30 @@ class CrossModalRanker(FactorModel):
 
     def full_scores(self, users: torch.Tensor) -> torch.Tensor:
         """``(b,) -> (b, n_items)``."""
+        if self.head is not None:
+            return self._head_full_scores(users)
         s_z, s_c = self.score_parts(users)
         if self.attention is None:
             return s_z
         delta = self.delta.value
         return delta * s_z + (1 - delta) * s_c
+
+    def _head_full_scores(self, users: torch.Tensor) -> torch.Tensor:
+        """Full ranking through a non-dot head: every c_uv built (``context_all_kv``), users in
+        chunks of at most :data:`HEAD_PAIRS` pairs: ``(b,) -> (b, n_items)``."""
+        t = self._items()
+        n, d = t.z.shape
+        if self.attention is not None:
+            keys, values = self.attention.project_history(t.z)
+        rows = []
+        for chunk in users.split(max(1, HEAD_PAIRS // n)):
+            z_u = self.user_vectors(chunk)[:, None].expand(-1, n, -1)  # (c, n, d)
+            if self.attention is not None:
+                idx, hmask = self._history(chunk)
+                z_u = self.delta(z_u, self.attention.context_all_kv(keys[idx], values[idx], hmask, t.tokens, t.mask))
+            z_v = t.z[None].expand(len(chunk), -1, -1)
+            rows.append(self.head(z_u.reshape(-1, d), z_v.reshape(-1, d)).reshape(len(chunk), n))
+        return torch.cat(rows)
 
     def _pair_scores(self, users: torch.Tensor, items: torch.Tensor, z_v: torch.Tensor, z_all: torch.Tensor,
                      tokens: torch.Tensor, tmask: torch.Tensor, hide: torch.Tensor | None) -> torch.Tensor:
@@ -172,12 +202,12 @@ class CrossModalRanker(FactorModel):
         given all items' ``z_all`` ``(n, d)``, ``tokens`` ``(n, M, d)`` and ``tmask`` ``(n, M)``;
         ``hide`` ``(b,)``: an item to mask out of each user's history."""
         z_u = self.user_vectors(users)
-        if self.attention is None:
-            return (z_u * z_v).sum(-1)
-        keys, values = self.attention.project_history(z_all)
-        idx, hmask = self._history(users, hide)
-        c = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[items], tmask[items]).c
-        return (self.delta(z_u, c) * z_v).sum(-1)
+        if self.attention is not None:
+            keys, values = self.attention.project_history(z_all)
+            idx, hmask = self._history(users, hide)
+            c = self.attention.forward_kv(keys[idx], values[idx], hmask, tokens[items], tmask[items]).c
+            z_u = self.delta(z_u, c)  # z_u'
+        return (z_u * z_v).sum(-1) if self.head is None else self.head(z_u, z_v)
 
     def score(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """``(b,), (b,) -> (b,)`` (same numbers as ``full_scores`` picks)."""
