@@ -109,8 +109,9 @@ def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], 
                       own_trait: Mapping[str, str], masks: Mapping[str, torch.Tensor] | None = None, k: int = 5):
     """One gallery row per embedding: the query item, then its ``k`` nearest neighbours in that
     embedding (cosine, centred). Each title shows the trait the embedding should know
-    (``own_trait[name]``); a green frame marks neighbours that share it with the query."""
-    idx, titles, marks = [], [], []
+    (``own_trait[name]``); a green frame marks neighbours that share it with the query. The
+    ``audio`` row shows each clip's spectrogram instead of its cover: what the audio space compares."""
+    idx, titles, marks, media = [], [], [], []
     for name, feats in embeddings.items():
         trait = own_trait[name]
         values = traits[trait].to_numpy()
@@ -119,7 +120,8 @@ def neighbour_gallery(catalog: Catalog, embeddings: Mapping[str, torch.Tensor], 
         titles += [f"[{name}] query · {values[query]}"]
         titles += [f"{wrap_title(catalog.items.at[i, 'title'], 18, max_lines=1)} · {values[i]}" for i in neighbours]
         marks += [False] + [values[i] == values[query] for i in neighbours]
-    return show_items(catalog, idx, titles, marks, ncols=k + 1, size=1.5)
+        media += ["audio" if name == "audio" else "image"] * (k + 1)
+    return show_items(catalog, idx, titles, marks, ncols=k + 1, size=1.5, media=media)
 
 
 def plot_encoder_pipelines(pipelines: Mapping[str, Sequence[tuple[str, str]]], width: float = 13.0):

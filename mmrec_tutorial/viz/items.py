@@ -1,6 +1,7 @@
 """Matplotlib figures the notebooks share: item galleries, audio plots, data statistics; and the
-two small helpers every gallery needs, :func:`thumbnail` (an item's cover as pixels) and
-:func:`wrap_title` (a title cut to fit under it)."""
+helpers every gallery needs, :func:`thumbnail` (an item's cover as pixels),
+:func:`spectrogram_thumbnail` (its audio preview as a picture) and :func:`wrap_title` (a title cut
+to fit under it)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ..data.media import read_image, read_wav
 from ..data.modalities import MODALITIES
 
 __all__ = ["plot_audio", "plot_bars_with_ci", "plot_heatmap", "plot_interaction_stats", "plot_paired_differences",
-           "show_items", "thumbnail", "wrap_title"]
+           "show_items", "spectrogram_thumbnail", "thumbnail", "wrap_title"]
 
 
 def thumbnail(source: Catalog | str | Path | None, item: int | str | Path | None,
@@ -56,6 +57,29 @@ def thumbnail(source: Catalog | str | Path | None, item: int | str | Path | None
     return pixels
 
 
+def spectrogram_thumbnail(catalog: Catalog, item: int, nperseg: int = 256) -> np.ndarray | None:
+    """Item ``item``'s audio preview as a log-power spectrogram ``(frequencies, frames)`` in dB
+    (STFT windows of ``nperseg`` samples, 3/4 overlap), or ``None`` when it has no readable clip.
+
+    Two clips that sound alike (the same mood, tempo, timbre) look alike here, which is what a
+    gallery of audio neighbours needs to show.
+    """
+    from scipy.signal import spectrogram  # noqa: PLC0415
+
+    path = catalog.items.at[int(item), "audio"] if "audio" in catalog.items.columns else None
+    if path is None or (isinstance(path, float) and math.isnan(path)) or not str(path).strip():
+        return None
+    try:
+        samples, rate = read_wav(catalog.root / str(path))
+    except (OSError, ValueError):
+        return None
+    if len(samples) < nperseg:
+        return None
+    _, _, power = spectrogram(np.asarray(samples, dtype=np.float64), fs=rate, nperseg=nperseg,
+                              noverlap=3 * nperseg // 4)
+    return 10 * np.log10(power + 1e-10)
+
+
 def wrap_title(text: object, width: int = 18, max_lines: int = 2, empty: str = "(no title)") -> str:
     """``text`` wrapped at word boundaries into at most ``max_lines`` lines of at most ``width``
     characters, joined by newlines (words that do not fit any more are dropped; a single word
@@ -80,22 +104,31 @@ def wrap_title(text: object, width: int = 18, max_lines: int = 2, empty: str = "
 
 def show_items(catalog: Catalog, item_idx: Sequence[int], titles: Sequence[str] | None = None,
                marks: Sequence[bool] | None = None, ncols: int = 8, size: float = 1.6, ax_title: str | None = None,
-               title_width: int = 18):
+               title_width: int = 18, media: str | Sequence[str] = "image"):
     """A gallery of item covers with their titles (wrapped at ``title_width`` characters, two lines);
-    ``marks[k]`` draws a green frame (e.g. a hit)."""
+    ``marks[k]`` draws a green frame (e.g. a hit). ``media``: ``"image"`` (covers) or ``"audio"``
+    (:func:`spectrogram_thumbnail` of the preview), for all tiles or one per tile."""
     n = len(item_idx)
     nrows = max(1, int(np.ceil(n / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.25), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
+    kinds = [media] * n if isinstance(media, str) else list(media)
+    if len(kinds) != n or not set(kinds) <= {"image", "audio"}:
+        raise ValueError(f"media must be 'image', 'audio' or one of them per item ({n}), got {media!r}")
     for k, idx in enumerate(item_idx):
         ax = axes.flat[k]
-        img = thumbnail(catalog, int(idx))
-        if img is None:
-            ax.text(0.5, 0.5, "no image", ha="center", va="center", fontsize=9, color="gray")
-            ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+        if kinds[k] == "audio":
+            img = spectrogram_thumbnail(catalog, int(idx))
+            if img is not None:
+                ax.imshow(img, origin="lower", aspect="auto", cmap="magma")
         else:
-            ax.imshow(img)
+            img = thumbnail(catalog, int(idx))
+            if img is not None:
+                ax.imshow(img)
+        if img is None:
+            ax.text(0.5, 0.5, f"no {kinds[k]}", ha="center", va="center", fontsize=9, color="gray")
+            ax.set_xlim(0, 1), ax.set_ylim(0, 1)
         label = titles[k] if titles is not None else catalog.items.at[int(idx), "title"] or catalog.items.at[int(idx), "item_id"]
         ax.set_title(wrap_title(label, title_width), fontsize=9)
         if marks is not None and marks[k]:
