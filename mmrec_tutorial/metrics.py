@@ -77,6 +77,14 @@ class RankingResult:
         return pd.Series(self.mean())
 
 
+def describe_difference(difference: dict[str, float], digits: int = 4) -> str:
+    """A paired difference (:meth:`RankingResult.paired_difference`) in words: ``"+0.0150 [+0.0040,
+    +0.0270], higher"``; ``"lower"``, or ``"no reliable difference"`` when the interval contains 0."""
+    mean, lo, hi = difference["mean"], difference["lo"], difference["hi"]
+    word = "no reliable difference" if lo <= 0 <= hi else "higher" if mean > 0 else "lower"
+    return f"{mean:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}], {word}"
+
+
 def _rank_order(scores: torch.Tensor) -> torch.Tensor:
     """Item indices ``(b, n)`` best first, ties by lower index."""
     return torch.sort(scores, dim=1, descending=True, stable=True).indices

@@ -126,3 +126,11 @@ def test_top_only_ranks_exactly_like_the_full_sort_with_ties():
         full, _ = evaluate_scores(scores, relevant, exclude, (3, 20))
         assert set(fast) < set(full) and "auc" not in fast
         assert all(torch.equal(fast[name], full[name]) for name in fast)
+
+
+def test_describe_difference_says_whether_the_interval_clears_zero():
+    from mmrec_tutorial.metrics import describe_difference
+
+    assert describe_difference({"mean": 0.015, "lo": 0.004, "hi": 0.027}) == "+0.0150 [+0.0040, +0.0270], higher"
+    assert describe_difference({"mean": -0.02, "lo": -0.03, "hi": -0.01}, 2).endswith("], lower")
+    assert describe_difference({"mean": 0.001, "lo": -0.01, "hi": 0.012}).endswith("no reliable difference")
