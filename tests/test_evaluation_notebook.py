@@ -19,7 +19,9 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_end_to_end.ip
 EXPECTED = {"recall@20/popularity": 0.0788, "ndcg@20/popularity": 0.0494,
             "recall@20/bpr": 0.1715, "ndcg@20/bpr": 0.1165,
             "recall@20/vbpr": 0.2091, "ndcg@20/vbpr": 0.1451,
-            "recall@20/crossmodal": 0.1917, "ndcg@20/crossmodal": 0.1334}
+            "recall@20/crossmodal": 0.1917, "ndcg@20/crossmodal": 0.1334,
+            "recall@20/crossmodal-deepmf": 0.1805, "ndcg@20/crossmodal-deepmf": 0.1288,
+            "recall@20/crossmodal-transformer": 0.1931, "ndcg@20/crossmodal-transformer": 0.1314}
 TOLERANCE = 0.02
 
 
