@@ -101,3 +101,13 @@ def test_teaching_scaffolding(path):
     tail = "\n".join(markdown[-4:])
     for heading in ("## Exercises", "Solutions", "## References"):
         assert heading in tail, f"{heading!r} missing at the end of {path.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_are_cells_that_run(path):
+    """Worked solutions are code cells after the "Solutions" heading (nbval executes them), not
+    prose hidden in a ``<details>`` block that nothing checks."""
+    cells = _load(path)["cells"]
+    start = next(k for k, c in enumerate(cells) if c["cell_type"] == "markdown" and "## Solutions" in _src(c))
+    assert any(c["cell_type"] == "code" for c in cells[start + 1:]), f"{path.name}: no solution cell after the heading"
+    assert not any("<details>" in _src(c) for c in cells if c["cell_type"] == "markdown"), f"{path.name}: hidden solutions"
