@@ -240,7 +240,7 @@ def test_bpr_mf_closed_form_gradient_is_autograds(bias, reg):
         model.zero_grad()
         loss = loss_fn(model, users, pos, neg, reg=reg)
         loss.backward()
-        grads.append((float(loss), [p.grad.clone() for p in model.parameters()]))
+        grads.append((float(loss.detach()), [p.grad.clone() for p in model.parameters()]))
     (ref_loss, ref), (loss, got) = grads
     assert loss == pytest.approx(ref_loss, rel=1e-6)
     assert all(torch.allclose(a, b, atol=1e-7) for a, b in zip(ref, got))
